@@ -1,0 +1,45 @@
+"""How the API knows who is calling: a bearer token, or the browser's session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from mirador.accounts import permissions
+from mirador.accounts.models import User
+from mirador.accounts.services import api_token_authenticate
+from mirador.core.errors import AuthenticationError
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(raw_token=token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+class VerifiedSessionAuth(SessionAuth):
+    """A session counts only once the user has given the second factor their role needs."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None:
+            return None
+        if permissions.requires_two_factor(user) and not user.is_verified():
+            return None
+        return user
+
+
+api_auth = [BearerTokenAuth(), VerifiedSessionAuth()]
+
+
+def request_user(request: HttpRequest) -> User:
+    """The authenticated user of an API request (the auth classes above have run)."""
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        raise AuthenticationError()
+    return user

@@ -1,0 +1,150 @@
+"""The one place that decides who may see and do what.
+
+Every view, API endpoint, export and admin page asks these functions; none makes its own rule.
+
+The rules (DESIGN.md, "People's data"):
+- Personal data is read only by the case roles (reception, caseworker, consular, protection).
+- A person's record is visible to government officials of the record's country, and to the
+  organisations it was explicitly shared with; to nobody else.
+- Records flagged child or trafficking victim need the protection role as well.
+- Analysts (regional and national), administrators and employers see aggregates or reference
+  data, never persons.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Q
+
+from mirador.accounts.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mirador.accounts.models import User
+    from mirador.core.models import Country
+    from mirador.people.models import Person
+
+    AnyUser = User | AnonymousUser
+
+PERSONAL_DATA_ROLES: frozenset[str] = frozenset(
+    {Role.RECEPTION_OFFICER, Role.CASEWORKER, Role.CONSULAR_OFFICER, Role.PROTECTION_OFFICER}
+)
+PROTECTION_ROLES: frozenset[str] = frozenset({Role.PROTECTION_OFFICER})
+# Roles that register new persons in their country's registry.
+REGISTERING_ROLES: frozenset[str] = frozenset(
+    {Role.RECEPTION_OFFICER, Role.CONSULAR_OFFICER, Role.PROTECTION_OFFICER}
+)
+AGGREGATE_ROLES: frozenset[str] = frozenset(set(Role) - {Role.EMPLOYER})
+# Administrators hold no personal data but manage the accounts that do, so they need a second
+# factor as much as the case roles.
+TWO_FACTOR_ROLES: frozenset[str] = PERSONAL_DATA_ROLES | {Role.ADMINISTRATOR}
+
+
+def active_user(user: AnyUser | None) -> User | None:
+    """The signed-in, active user, or None for anonymous and deactivated ones."""
+    from mirador.accounts.models import User
+
+    if isinstance(user, User) and user.is_active:
+        return user
+    return None
+
+
+def case_user(user: AnyUser | None) -> User | None:
+    """The user if their role reads personal data and they are scoped to a country."""
+    member = active_user(user)
+    if member is None or member.role not in PERSONAL_DATA_ROLES or member.country_id is None:
+        return None
+    return member
+
+
+def can_read_personal_data(user: AnyUser | None) -> bool:
+    return case_user(user) is not None
+
+
+def can_read_sensitive_records(user: AnyUser | None) -> bool:
+    member = case_user(user)
+    return member is not None and member.role in PROTECTION_ROLES
+
+
+def _sees_whole_country(user: User) -> bool:
+    # Government officials see their country's registry; other organisations only what was
+    # shared with them.
+    return user.organisation is not None and user.organisation.is_government
+
+
+def persons_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on Person selecting exactly the records `user` may read."""
+    member = case_user(user)
+    if member is None:
+        return Q(pk__in=[])
+    scope = Q(pk__in=[])
+    if _sees_whole_country(member):
+        scope |= Q(country_id=member.country_id)
+    if member.organisation_id is not None:
+        scope |= Q(shares__organisation_id=member.organisation_id)
+    if not can_read_sensitive_records(member):
+        scope &= Q(is_child=False, is_trafficking_victim=False)
+    return scope
+
+
+def can_view_person(user: AnyUser | None, person: Person) -> bool:
+    member = case_user(user)
+    if member is None:
+        return False
+    if person.is_sensitive and not can_read_sensitive_records(member):
+        return False
+    if _sees_whole_country(member) and person.country_id == member.country_id:
+        return True
+    return (
+        member.organisation_id is not None
+        and person.shares.filter(organisation_id=member.organisation_id).exists()
+    )
+
+
+def can_register_person(user: AnyUser | None, country: Country) -> bool:
+    member = case_user(user)
+    return (
+        member is not None
+        and member.role in REGISTERING_ROLES
+        and member.country_id == country.pk
+        and _sees_whole_country(member)
+    )
+
+
+def can_change_person(user: AnyUser | None, person: Person) -> bool:
+    member = case_user(user)
+    return member is not None and member.role != Role.CASEWORKER and can_view_person(member, person)
+
+
+def can_share_person(user: AnyUser | None, person: Person) -> bool:
+    return can_change_person(user, person)
+
+
+def can_view_aggregates(user: AnyUser | None) -> bool:
+    member = active_user(user)
+    return member is not None and (member.is_superuser or member.role in AGGREGATE_ROLES)
+
+
+def is_administrator(user: AnyUser | None) -> bool:
+    member = active_user(user)
+    return member is not None and (member.is_superuser or member.role == Role.ADMINISTRATOR)
+
+
+def can_view_audit_log(user: AnyUser | None) -> bool:
+    return is_administrator(user)
+
+
+def can_use_admin(user: AnyUser | None) -> bool:
+    """The Django admin holds reference data only (countries, centres, organisations)."""
+    member = active_user(user)
+    return member is not None and member.is_staff and is_administrator(member)
+
+
+def requires_two_factor(user: AnyUser | None) -> bool:
+    member = active_user(user)
+    if member is None or not settings.MIRADOR_REQUIRE_TWO_FACTOR:
+        return False
+    return member.is_superuser or member.role in TWO_FACTOR_ROLES

@@ -15,7 +15,6 @@ MIRADOR_MODE = config.mode()
 PRODUCTION = MIRADOR_MODE == config.PRODUCTION
 DATA_DIR = config.data_dir(BASE_DIR)
 
-SECRET_KEY = config.secret_key(data_directory=DATA_DIR, production=PRODUCTION)
 DEBUG = config.env_bool("MIRADOR_DEBUG", default=False)
 ALLOWED_HOSTS = config.env_list(
     "MIRADOR_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
@@ -187,3 +186,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": config.env_str("MIRADOR_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Last, so that a configuration error above stops start-up before the demo's secret is written.
+SECRET_KEY = config.secret_key(data_directory=DATA_DIR, production=PRODUCTION)

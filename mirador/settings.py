@@ -31,6 +31,8 @@ CSRF_TRUSTED_ORIGINS = config.env_list("MIRADOR_CSRF_TRUSTED_ORIGINS", default=[
 # demo, where the demo accounts must work with a password alone.
 MIRADOR_REQUIRE_TWO_FACTOR = config.env_bool("MIRADOR_REQUIRE_TWO_FACTOR", default=PRODUCTION)
 MIRADOR_API_TOKEN_HOURS = config.env_int("MIRADOR_API_TOKEN_HOURS", 12, minimum=1, maximum=24 * 90)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Mirador"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,6 +136,8 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The locked-out page for the web, JSON of the API's error shape for /api/.
+AXES_LOCKOUT_CALLABLE = "mirador.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_REAL_IP", "REMOTE_ADDR"] if MIRADOR_BEHIND_PROXY else ["REMOTE_ADDR"]

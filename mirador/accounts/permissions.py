@@ -123,6 +123,26 @@ def can_share_person(user: AnyUser | None, person: Person) -> bool:
     return can_change_person(user, person)
 
 
+# Deleting a record is for the officials who keep the country's registry, not for caseworkers.
+DELETING_ROLES: frozenset[str] = frozenset({Role.RECEPTION_OFFICER, Role.PROTECTION_OFFICER})
+
+
+def can_delete_person(user: AnyUser | None, person: Person) -> bool:
+    member = case_user(user)
+    return (
+        member is not None
+        and member.role in DELETING_ROLES
+        and _sees_whole_country(member)
+        and member.country_id == person.country_id
+        and can_view_person(member, person)
+    )
+
+
+def can_record_consent(user: AnyUser | None, person: Person) -> bool:
+    """Whoever works with the person (a caseworker included) records what they consented to."""
+    return can_view_person(user, person)
+
+
 def can_view_aggregates(user: AnyUser | None) -> bool:
     member = active_user(user)
     return member is not None and (member.is_superuser or member.role in AGGREGATE_ROLES)

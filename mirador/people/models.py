@@ -154,14 +154,32 @@ class Relationship(models.TextChoices):
     SIBLING = "sibling", _("Sibling")
     SPOUSE = "spouse", _("Spouse or partner")
     GUARDIAN = "guardian", _("Legal guardian")
+    WARD = "ward", _("Ward (under their legal guardianship)")
     OTHER = "other", _("Other relative")
 
 
+_INVERSE_RELATIONSHIPS = {
+    Relationship.PARENT: Relationship.CHILD,
+    Relationship.CHILD: Relationship.PARENT,
+    Relationship.GUARDIAN: Relationship.WARD,
+    Relationship.WARD: Relationship.GUARDIAN,
+}
+
+
+def relationship_inverse(relationship: str) -> Relationship:
+    """If A is `relationship` of B, B is `relationship_inverse(relationship)` of A."""
+    value = Relationship(relationship)
+    return _INVERSE_RELATIONSHIPS.get(value, value)
+
+
 class FamilyLink(BaseModel):
-    """`person` is the `relationship` of `relative` (e.g. person is the parent of relative)."""
+    """`person` is the `relationship` of `relative` (e.g. person is the parent of relative).
+    One row per pair; each side's record shows it (`family_links`, `family_links_as_relative`)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family_links")
-    relative = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    relative = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="family_links_as_relative"
+    )
     relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
 
     class Meta:

@@ -1,0 +1,179 @@
+"""`mirador demo`: set up the embedded database, load the demo region, create the demo accounts,
+and serve Mirador.
+
+Safe to run twice: the schema is migrated (nothing to do the second time), the region is loaded
+only into a registry without persons, and the accounts are brought back to their demo state.
+Everything that could stop the demo half-way (production mode, a malformed or busy port) is
+checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from mirador.core.audit import request_context
+from mirador.core.errors import ApplicationError
+from mirador.core.management.commands.serve import (
+    DEFAULT_THREADS,
+    ensure_port_free,
+    run_server,
+    server_address,
+)
+
+DEFAULT_SIZE = 5000
+MAXIMUM_SIZE = 1_000_000
+
+REFUSED_IN_PRODUCTION = _(
+    "`mirador demo` does not run in production (MIRADOR_MODE=production): it would create demo "
+    "accounts with a published password; unset MIRADOR_MODE to try the demo on its own database."
+)
+SIZE_OUT_OF_RANGE = _("--size must be between 0 and {maximum}.")
+
+
+class Command(BaseCommand):
+    help = gettext(
+        "Set up the embedded database, load a synthetic demo region, create the demo accounts "
+        "and serve Mirador on MIRADOR_PORT (default 8000)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        from mirador.people.demo import DEFAULT_SEED
+
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help=gettext("Set everything up, then exit instead of serving (for tests and CI)."),
+        )
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=DEFAULT_SIZE,
+            help=gettext(
+                "Returns to generate on first set-up (default %(default)s); persons are a few "
+                "fewer, as some came back more than once."
+            ),
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=gettext("Seed of the generator: the same seed gives the same region."),
+        )
+
+    def handle(self, *args: Any, no_serve: bool, size: int, seed: int, **options: Any) -> None:
+        # Everything that can refuse is checked before anything is written.
+        if settings.PRODUCTION:
+            raise CommandError(str(REFUSED_IN_PRODUCTION))
+        if not 0 <= size <= MAXIMUM_SIZE:
+            raise CommandError(str(SIZE_OUT_OF_RANGE).format(maximum=MAXIMUM_SIZE))
+        host, port = server_address()
+        if not no_serve:
+            ensure_port_free(host, port, command="demo")
+
+        started = time.monotonic()
+        with request_context(ip_address=None, channel="cli"):
+            self._migrate()
+            self._load_region(size=size, seed=seed)
+            users = self._ensure_accounts()
+        self._print_accounts(users)
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{port}/"
+        self.stdout.write(
+            str(_("Ready in {seconds:.1f} s.")).format(seconds=time.monotonic() - started)
+        )
+        if no_serve:
+            self.stdout.write(
+                str(_("Serve it with `mirador serve`, then open {url}")).format(url=url)
+            )
+            return
+        self.stdout.write(self.style.SUCCESS(str(_("Open {url}")).format(url=url)))
+        run_server(
+            host=host, port=port, threads=DEFAULT_THREADS, command="demo", stdout=self.stdout
+        )
+
+    def _step(self, text: str) -> float:
+        self.stdout.write(text, ending=" ")
+        self.stdout.flush()
+        return time.monotonic()
+
+    def _done(self, started: float, text: str = "") -> None:
+        seconds = time.monotonic() - started
+        self.stdout.write(str(_("{text} ({seconds:.1f} s)")).format(text=text, seconds=seconds))
+
+    def _migrate(self) -> None:
+        vendor = connection.vendor
+        where = settings.DATABASES["default"]["NAME"]
+        started = self._step(
+            str(_("Database ({vendor}, {where}): migrating…")).format(vendor=vendor, where=where)
+        )
+        call_command("migrate", interactive=False, verbosity=0)
+        self._done(started, str(_("done")))
+
+    def _load_region(self, *, size: int, seed: int) -> None:
+        from mirador.people.demo_load import demo_region_is_loaded, demo_region_load
+        from mirador.people.models import Person
+
+        if demo_region_is_loaded():
+            self.stdout.write(
+                str(_("Demo region: already loaded ({persons} persons), nothing added.")).format(
+                    persons=Person.objects.count()
+                )
+            )
+            return
+        started = self._step(
+            str(_("Demo region: generating {size} returns (seed {seed})…")).format(
+                size=size, seed=seed
+            )
+        )
+        try:
+            result = demo_region_load(
+                actor=None, size=size, seed=seed, reference_date=timezone.now().date()
+            )
+        except ApplicationError as error:
+            raise CommandError(error.message) from None
+        self._done(
+            started,
+            str(_("{persons} persons, {links} family links, {shares} shared with PMH")).format(
+                persons=result.persons, links=result.family_links, shares=result.shares
+            ),
+        )
+
+    def _ensure_accounts(self) -> list[Any]:
+        from mirador.accounts.demo import demo_accounts_ensure
+
+        try:
+            return demo_accounts_ensure()
+        except ApplicationError as error:
+            raise CommandError(error.message) from None
+
+    def _print_accounts(self, users: list[Any]) -> None:
+        from mirador.accounts.demo import DEMO_PASSWORD
+
+        rows = [
+            (
+                user.username,
+                str(user.get_role_display()),
+                user.country_id or "-",
+                str(user.organisation) if user.organisation else "-",
+            )
+            for user in users
+        ]
+        header = (str(_("User")), str(_("Role")), str(_("Country")), str(_("Organisation")))
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        self.stdout.write("")
+        self.stdout.write(
+            str(_("Demo accounts (password: {password}):")).format(password=DEMO_PASSWORD)
+        )
+        for row in [header, *rows]:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write(("  " + "  ".join(cells)).rstrip())
+        self.stdout.write("")

@@ -7,9 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
-from mirador.accounts import permissions
 from mirador.accounts.models import User
 from mirador.accounts.services import api_token_authenticate
+from mirador.accounts.two_factor import second_factor_outstanding
 from mirador.core.errors import AuthenticationError
 
 
@@ -23,13 +23,14 @@ class BearerTokenAuth(HttpBearer):
 
 
 class VerifiedSessionAuth(SessionAuth):
-    """A session counts only once the user has given the second factor their role needs."""
+    """A session counts only once the user has given the second factor they owe (their role's,
+    or the one they set up of their own accord)."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is None:
             return None
-        if permissions.requires_two_factor(user) and not user.is_verified():
+        if second_factor_outstanding(request):
             return None
         return user
 

@@ -142,7 +142,9 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_REAL_IP", "REMOTE_ADDR"] if MIRADOR_BEHIND_PROXY else ["REMOTE_ADDR"]
 )
-# Axes logs user names of failed attempts; that is personal data kept out of application logs.
+# Axes logs user names and addresses of failed attempts; that is personal data, replaced in
+# application logs by a keyed pseudonym.
+AXES_CLIENT_STR_CALLABLE = "mirador.accounts.lockout.client_for_logs"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 SESSION_COOKIE_HTTPONLY = True

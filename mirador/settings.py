@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mirador.core",
     "mirador.accounts",
     "mirador.people",
+    "mirador.flows",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,279 @@
+"""The observatory's statistical model: datasets, dimensions, code lists, observations and the
+import batches they come from.
+
+An observation is a count at coordinates, in the spirit of SDMX and DHIS2: a dataset, a period
+and one value per dimension the dataset declares. Dimensions and code lists are rows, so a
+country that publishes another breakdown adds codes, not code.
+
+How the coordinates are stored, and why: one fixed column per dimension on `Observation`
+(`reporting_country`, `from_country`, `to_country`, `citizenship` for the countries; `sex`,
+`age_group`, `demographic`, `unaccompanied`, `means`, `subdivision`, `authority`,
+`encounter_type`, `component`, `route`, `cause` for the other code lists), each a short string
+holding a code, with "" for "the dataset does not have this dimension".
+- Aggregating is a plain `GROUP BY citizenship, period` over indexed columns, the same SQL on
+  SQLite and PostgreSQL; a key string plus JSON would need JSON extraction in every query,
+  written differently for each database, and could not be indexed the same way.
+- The columns hold codes, not foreign keys: a figure for "other citizenships" (`_O`) or an
+  unknown one (`_U`, SDMX's special codes) is not an ISO country, and an aggregation should not
+  pay for joins. The import engine and `Observation.clean` check every code against its
+  dimension (countries against ISO 3166-1 plus the dimension's code list).
+- "" rather than NULL for an unused dimension, so that the uniqueness constraint over all the
+  coordinates holds on both databases (both treat NULLs as distinct in a unique index).
+- A new dimension is a new column (a migration), which is rare and deliberate; new codes, code
+  lists and datasets are data.
+
+A dataset declares its dimensions; an observation with a value in a dimension its dataset does
+not declare, or without one in a dimension it does declare, is refused.
+
+Provenance: every observation knows its import batch (file name, SHA-256, format, who and when)
+and its source sheet and row. One succeeded batch per file and format: importing the same file
+again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mirador.core.models import BaseModel, BilingualNameMixin, Country, Subdivision
+
+COUNTRY_DIMENSIONS = ("reporting_country", "from_country", "to_country", "citizenship")
+CODED_DIMENSIONS = (
+    "sex",
+    "age_group",
+    "demographic",
+    "unaccompanied",
+    "means",
+    "subdivision",
+    "authority",
+    "encounter_type",
+    "component",
+    "route",
+    "cause",
+)
+# Every dimension an observation can have: each is a column of Observation.
+OBSERVATION_DIMENSIONS = COUNTRY_DIMENSIONS + CODED_DIMENSIONS
+CODE_MAX_LENGTH = 40
+
+
+class CodeList(BaseModel, BilingualNameMixin):
+    """A list of codes a dimension's values are taken from (sex, demographic group, ...)."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("code list")
+        verbose_name_plural = _("code lists")
+
+
+class Code(BaseModel, BilingualNameMixin):
+    """One value of a code list, optionally under a parent (a route under a region, ...)."""
+
+    code_list = models.ForeignKey(CodeList, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(_("code"), max_length=CODE_MAX_LENGTH)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code_list_id", "code"]
+        verbose_name = _("code")
+        verbose_name_plural = _("codes")
+        constraints = [
+            models.UniqueConstraint(fields=["code_list", "code"], name="flows_code_unique_in_list")
+        ]
+
+
+class DimensionKind(models.TextChoices):
+    # How a dimension's values are checked; not a code list itself.
+    COUNTRY = "country", _("Country (ISO 3166-1 alpha-2, or a code of its code list)")
+    SUBDIVISION = "subdivision", _("Subdivision (ISO 3166-2)")
+    CODED = "coded", _("Code of its code list")
+
+
+class Dimension(BaseModel, BilingualNameMixin):
+    """A breakdown of counts. Its code is the name of the Observation column holding it."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        choices=[(name, name) for name in OBSERVATION_DIMENSIONS],
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=DimensionKind.choices)
+    code_list = models.ForeignKey(
+        CodeList, null=True, blank=True, on_delete=models.PROTECT, related_name="dimensions"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+
+
+class Dataset(BaseModel, BilingualNameMixin):
+    """A family of counts (border encounters, returns received, ...) and its dimensions."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    dimensions = models.ManyToManyField(Dimension, related_name="datasets")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
+
+
+class PeriodType(models.TextChoices):
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+class BatchStatus(models.TextChoices):
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+
+
+class ImportBatch(BaseModel):
+    """One import of one file: where its observations came from. A failed import is kept with
+    its error report and no observations."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="batches")
+    format_code = models.CharField(_("format"), max_length=80)
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    sheet = models.CharField(_("sheet"), max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    observation_count = models.PositiveBigIntegerField(_("observations stored"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=BatchStatus.choices)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    error_report = models.JSONField(_("error report"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        constraints = [
+            # Importing the same file again in the same format changes nothing.
+            models.UniqueConstraint(
+                fields=["format_code", "sha256"],
+                condition=models.Q(status="imported"),
+                name="flows_batch_one_import_per_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.format_code}: {self.file_name} ({self.status})"
+
+
+def _dimension_field(verbose_name: Any) -> models.CharField[str, str]:
+    return models.CharField(verbose_name, max_length=CODE_MAX_LENGTH, blank=True, default="")
+
+
+class Observation(models.Model):
+    """A count at coordinates, with its source. Integer key: there are millions of these."""
+
+    id = models.BigAutoField(primary_key=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="observations")
+    period = models.DateField(_("period (first day)"))
+    period_type = models.CharField(_("period type"), max_length=10, choices=PeriodType.choices)
+    reporting_country = _dimension_field(_("reporting country"))
+    from_country = _dimension_field(_("from country"))
+    to_country = _dimension_field(_("to country"))
+    citizenship = _dimension_field(_("citizenship"))
+    sex = _dimension_field(_("sex"))
+    age_group = _dimension_field(_("age group"))
+    demographic = _dimension_field(_("demographic group"))
+    unaccompanied = _dimension_field(_("unaccompanied minor"))
+    means = _dimension_field(_("means of transport"))
+    subdivision = _dimension_field(_("subdivision"))
+    authority = _dimension_field(_("authority"))
+    encounter_type = _dimension_field(_("encounter type"))
+    component = _dimension_field(_("component"))
+    route = _dimension_field(_("route"))
+    cause = _dimension_field(_("cause"))
+    value = models.PositiveBigIntegerField(_("value"), validators=[MinValueValidator(0)])
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="observations")
+    source_sheet = models.CharField(_("source sheet"), max_length=120, blank=True)
+    source_row = models.PositiveBigIntegerField(_("source row"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "period", "period_type", *OBSERVATION_DIMENSIONS, "batch"],
+                name="flows_observation_unique_coordinates",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="flows_observation_value_not_negative"
+            ),
+        ]
+        # The unique constraint's index serves (dataset, period) queries; the batch has the
+        # foreign key's own index.
+        indexes = [
+            models.Index(fields=["dataset", "citizenship"], name="flows_obs_dataset_citizen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.period:%Y-%m}: {self.value}"
+
+    def coordinates(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in OBSERVATION_DIMENSIONS}
+
+    def clean(self) -> None:
+        super().clean()
+        check_period(self.period, self.period_type)
+        dimensions = {dimension.code: dimension for dimension in self.dataset.dimensions.all()}
+        errors = dimension_errors(self.coordinates(), set(dimensions))
+        for name, dimension in dimensions.items():
+            value = getattr(self, name)
+            if value and name not in errors and value not in allowed_values(dimension):
+                errors[name] = str(_("Not a code of this dimension."))
+        if errors:
+            raise ValidationError(errors)
+
+
+def allowed_values(dimension: Dimension) -> set[str]:
+    """The codes a dimension accepts: ISO countries or subdivisions by kind, plus its code list."""
+    values: set[str] = set()
+    if dimension.kind == DimensionKind.COUNTRY:
+        values.update(Country.objects.values_list("alpha2", flat=True))
+    elif dimension.kind == DimensionKind.SUBDIVISION:
+        values.update(Subdivision.objects.values_list("code", flat=True))
+    if dimension.code_list_id is not None:
+        values.update(
+            Code.objects.filter(code_list_id=dimension.code_list_id).values_list("code", flat=True)
+        )
+    return values
+
+
+def check_period(period: datetime.date, period_type: str) -> None:
+    """A period is stored as its first day."""
+    if period.day != 1 or (period_type == PeriodType.YEAR and period.month != 1):
+        raise ValidationError(
+            {"period": _("A period is stored as its first day (of the month or of the year).")}
+        )
+
+
+def dimension_errors(coordinates: dict[str, str], declared: set[str]) -> dict[str, str]:
+    """Why these coordinates do not fit a dataset declaring `declared`, by dimension."""
+    errors: dict[str, str] = {}
+    for name in OBSERVATION_DIMENSIONS:
+        value = coordinates.get(name, "")
+        if value and name not in declared:
+            errors[name] = str(_("The dataset does not have this dimension."))
+        elif not value and name in declared:
+            errors[name] = str(_("The dataset requires a value for this dimension."))
+    return errors

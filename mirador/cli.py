@@ -16,10 +16,21 @@ import difflib
 import os
 import sys
 import textwrap
+from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
 ALIASES = {"worker": "db_worker"}
+
+
+def operator_language(environment: Mapping[str, str]) -> str:
+    """The language the command line speaks: MIRADOR_LANGUAGE if set, else the operator's
+    locale (LC_ALL, LC_MESSAGES, LANG, as gettext reads them), Spanish for es_*, else English."""
+    for name in ("MIRADOR_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environment.get(name, "").strip().lower()
+        if value:
+            return "es" if value.startswith("es") else "en"
+    return "en"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
+        from django.utils import translation
+
+        translation.activate(operator_language(os.environ))
         return run_command(name, args[1:])
     except ImproperlyConfigured as error:
         if show_traceback:

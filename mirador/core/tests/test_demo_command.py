@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from django.utils import translation
 
 from mirador.accounts import permissions
 from mirador.accounts.checks import (
@@ -128,7 +129,8 @@ def test_running_the_demo_twice_changes_nothing() -> None:
     run_demo()
     before = database_snapshot()
 
-    output = run_demo()
+    with translation.override("en"):
+        output = run_demo()
 
     assert database_snapshot() == before
     assert "already loaded" in output
@@ -190,14 +192,20 @@ def test_a_malformed_port_is_refused_in_one_sentence_naming_the_variable(
     assert not User.objects.exists()
 
 
-def mirador_subprocess(*args: str, data_dir: Path, port: int) -> subprocess.CompletedProcess[str]:
+def mirador_subprocess(
+    *args: str, data_dir: Path, port: int, language: str = "en"
+) -> subprocess.CompletedProcess[str]:
     """Run the `mirador` command as a user would, on the embedded database in `data_dir`."""
     environment = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("MIRADOR_") and name != "DJANGO_SETTINGS_MODULE"
     }
-    environment |= {"MIRADOR_DATA_DIR": str(data_dir), "MIRADOR_PORT": str(port)}
+    environment |= {
+        "MIRADOR_DATA_DIR": str(data_dir),
+        "MIRADOR_PORT": str(port),
+        "MIRADOR_LANGUAGE": language,
+    }
     return subprocess.run(  # noqa: S603 (our own command, fixed arguments)
         [sys.executable, "-m", "mirador.cli", *args],
         env=environment,
@@ -228,11 +236,21 @@ def test_the_demo_command_on_a_busy_port_leaves_no_database_behind(
     assert not (tmp_path / "mirador.sqlite3").exists()
 
 
+def test_the_command_line_speaks_spanish_to_an_operator_who_asks_for_it(
+    busy_port: int, tmp_path: Path
+) -> None:
+    finished = mirador_subprocess("serve", data_dir=tmp_path, port=busy_port, language="es")
+
+    assert finished.returncode != 0
+    assert f"Otro programa ya usa el puerto {busy_port}" in finished.stderr
+    assert "already in use" not in finished.stderr
+
+
 @pytest.mark.django_db
 def test_production_refuses_to_start_while_demo_accounts_exist() -> None:
     run_demo()
 
-    with override_settings(PRODUCTION=True):
+    with override_settings(PRODUCTION=True), translation.override("en"):
         errors = demo_accounts_absent_in_production()
     assert [error.id for error in errors] == [DEMO_ACCOUNTS_IN_PRODUCTION_ID]
     assert "6 demo account(s)" in errors[0].msg

@@ -1,0 +1,713 @@
+"""The one import engine: reads a table through a declarative mapping file into observations.
+
+A format is a TOML mapping in `flows/formats/` (or a file the user gives), not a parser of its
+own. The engine owns everything formats share: finding the encoding (UTF-8, UTF-8 with BOM,
+UTF-16 with BOM, else Latin-1) and the delimiter, refusing empty and binary files, the header
+row and the rows around it, periods (calendar or US fiscal), value maps to codes with country
+names resolved by `flows.country_names`, counts, and the duplicated-coordinate rule. It streams
+rows with the csv module and never holds the file; it yields observations one at a time and
+records every problem as an `ImportIssue` naming file, sheet, row, column, value and reason.
+Storing (all or nothing) is `flows.services.batch_import`'s job.
+
+A mapping, with every key the engine reads (see formats/cbp_sbo_encounters.toml):
+
+    [format]
+    code = "cbp-sbo-encounters"          # what `mirador import CODE FILE` calls it
+    name = "..."                          # one line for people
+    dataset = "border-encounters"         # a Dataset code
+    sum_duplicates = false                # rows with the same coordinates: error, or add up
+
+    [reader]
+    type = "csv"                          # xlsx to come
+    encoding = "auto"                     # or "utf-8", "utf-8-sig", "latin-1", ...
+    delimiter = "auto"                    # or ",", ";", "\\t", "|"
+    header_row = 1                        # 1-based record number of the header; rows before
+                                          # it (titles, notes) are skipped
+    drop = [{ column = "Month", pattern = "(?i)^total" }]   # rows to leave out (totals, notes)
+
+    [period]
+    rule = "us-fiscal-month"              # or "calendar-month", "calendar-year"
+    year = "Fiscal Year"                  # cells such as "2025 (FYTD)" or "FY2025" are read
+    month = "Month (abbv)"                # "OCT", "October", "oct.", "octubre", "10"
+
+    [constants]
+    reporting_country = "US"
+
+    [dimensions.citizenship]
+    column = "Citizenship Grouping"       # or a list of names a column has had over the years
+    countries = true                      # fall back to country names -> ISO alpha-2
+    map = { "Other" = "_O" }              # cell -> code (exact, then ignoring case)
+
+    [value]                               # or [[values]] with `set = {dimension = code}` for
+    column = "Encounter Count"            # one column per code (a wide layout)
+    empty = "error"                       # or "skip", "zero"
+
+Every dimension the dataset declares must come from a column, a constant or a value column's
+`set`, and nothing else: the mapping is refused before any row is read otherwise.
+Row numbers are 1-based record numbers of the file as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mirador.core.errors import ApplicationError
+from mirador.flows.models import OBSERVATION_DIMENSIONS, PeriodType
+
+FORMATS_DIR = Path(__file__).resolve().parent / "formats"
+# Kept in memory and in the batch's report; the count goes on beyond.
+MAX_ISSUES_KEPT = 10_000
+_SNIFF_BYTES = 64 * 1024
+_HASH_CHUNK = 1024 * 1024
+_DELIMITERS = (",", ";", "\t", "|")
+_READERS = ("csv",)
+_PERIOD_RULES = ("calendar-month", "us-fiscal-month", "calendar-year")
+_EMPTY_RULES = ("error", "skip", "zero")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january", "ene", "enero"),
+            ("feb", "february", "febrero"),
+            ("mar", "march", "marzo"),
+            ("apr", "april", "abr", "abril"),
+            ("may", "mayo"),
+            ("jun", "june", "junio"),
+            ("jul", "july", "julio"),
+            ("aug", "august", "ago", "agosto"),
+            ("sep", "sept", "september", "septiembre", "setiembre", "set"),
+            ("oct", "october", "octubre"),
+            ("nov", "november", "noviembre"),
+            ("dec", "december", "dic", "diciembre"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_COUNT = re.compile(r"[+]?\d+")
+
+
+class MappingError(ApplicationError):
+    code = "mapping_invalid"
+    default_message = gettext_lazy("The mapping file is not valid.")
+
+
+class UnknownFormatError(ApplicationError):
+    code = "format_unknown"
+    default_message = gettext_lazy("There is no such import format.")
+
+
+class ImportFileError(ApplicationError):
+    """The file cannot be read as a table at all (missing, empty, binary)."""
+
+    code = "import_file_unreadable"
+    default_message = gettext_lazy("The file cannot be read.")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportIssue:
+    """One reason a file cannot be stored as it is."""
+
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+        }
+
+
+ISSUE_FIELDS = ("file", "sheet", "row", "column", "value", "reason")
+
+
+class ParsedObservation(NamedTuple):
+    period: datetime.date
+    period_type: str
+    coordinates: tuple[str, ...]  # one code per OBSERVATION_DIMENSIONS, "" where unused
+    value: int
+    row: int
+    sheet: str
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    name: str
+    columns: tuple[str, ...]
+    countries: bool
+    map: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    columns: tuple[str, ...]
+    set: dict[str, str]
+    empty: str
+
+
+@dataclass(frozen=True)
+class Mapping:
+    code: str
+    name: str
+    dataset: str
+    sum_duplicates: bool
+    reader: str
+    encoding: str
+    delimiter: str
+    header_row: int
+    drop: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+    period_rule: str
+    year_columns: tuple[str, ...]
+    month_columns: tuple[str, ...]
+    constants: dict[str, str]
+    dimensions: tuple[DimensionSpec, ...]
+    values: tuple[ValueSpec, ...]
+    path: Path
+
+    def mapped_dimensions(self) -> set[str]:
+        names = set(self.constants) | {spec.name for spec in self.dimensions}
+        for value in self.values:
+            names |= set(value.set)
+        return names
+
+
+def available_formats() -> list[str]:
+    return sorted(path.stem.replace("_", "-") for path in FORMATS_DIR.glob("*.toml"))
+
+
+def format_mapping_path(format_code: str) -> Path:
+    """The mapping shipped for a format code ("cbp-sbo-encounters")."""
+    stem = format_code.strip().lower().replace("-", "_")
+    path = FORMATS_DIR / f"{stem}.toml"
+    if not re.fullmatch(r"[a-z0-9_]+", stem) or not path.is_file():
+        raise UnknownFormatError(
+            _("There is no import format “%(code)s”; the formats are: %(formats)s.")
+            % {"code": format_code, "formats": ", ".join(available_formats())}
+        )
+    return path
+
+
+def _columns(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(v.strip() for v in value)
+    raise MappingError(
+        _("%(where)s: give a column name or a list of column names.") % {"where": where}
+    )
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check a mapping file; every mistake is a MappingError naming the key."""
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise MappingError(
+            _("The mapping file %(path)s does not exist.") % {"path": path}
+        ) from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MappingError(
+            _("The mapping file %(path)s is not valid TOML: %(error)s")
+            % {"path": path, "error": error}
+        ) from error
+    try:
+        return _parse_mapping(raw, path)
+    except (KeyError, TypeError, ValueError, AttributeError, re.error) as error:
+        raise MappingError(
+            _("The mapping file %(path)s is incomplete or wrong: %(error)s")
+            % {"path": path, "error": error}
+        ) from error
+
+
+def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
+    fmt = raw["format"]
+    reader = raw.get("reader", {})
+    period = raw["period"]
+    if reader.get("type", "csv") not in _READERS:
+        raise MappingError(_("[reader] type must be one of: %s.") % ", ".join(_READERS))
+    if period.get("rule") not in _PERIOD_RULES:
+        raise MappingError(_("[period] rule must be one of: %s.") % ", ".join(_PERIOD_RULES))
+    header_row = int(reader.get("header_row", 1))
+    if header_row < 1:
+        raise MappingError(_("[reader] header_row counts from 1."))
+    delimiter = str(reader.get("delimiter", "auto"))
+    if delimiter != "auto" and len(delimiter) != 1:
+        raise MappingError(_("[reader] delimiter must be one character or “auto”."))
+    encoding = str(reader.get("encoding", "auto"))
+    if encoding != "auto":
+        codecs.lookup(encoding)  # LookupError is a ValueError: reported as a wrong mapping
+    drop = tuple(
+        (_columns(rule["column"], "[reader] drop"), re.compile(str(rule["pattern"])))
+        for rule in reader.get("drop", [])
+    )
+    constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
+    dimensions = tuple(
+        DimensionSpec(
+            name=name,
+            columns=_columns(spec.get("column"), f"[dimensions.{name}] column"),
+            countries=bool(spec.get("countries", False)),
+            map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
+        )
+        for name, spec in raw.get("dimensions", {}).items()
+    )
+    value_specs = raw.get("values") or [raw["value"]]
+    values = tuple(
+        ValueSpec(
+            columns=_columns(spec.get("column"), "[value] column"),
+            set={str(k): str(v) for k, v in spec.get("set", {}).items()},
+            empty=str(spec.get("empty", "error")),
+        )
+        for spec in value_specs
+    )
+    for value in values:
+        if value.empty not in _EMPTY_RULES:
+            raise MappingError(_("[value] empty must be one of: %s.") % ", ".join(_EMPTY_RULES))
+    mapping = Mapping(
+        code=str(fmt["code"]),
+        name=str(fmt.get("name", fmt["code"])),
+        dataset=str(fmt["dataset"]),
+        sum_duplicates=bool(fmt.get("sum_duplicates", False)),
+        reader=str(reader.get("type", "csv")),
+        encoding=encoding,
+        delimiter=delimiter,
+        header_row=header_row,
+        drop=drop,
+        period_rule=str(period["rule"]),
+        year_columns=_columns(period.get("year"), "[period] year"),
+        month_columns=(
+            _columns(period.get("month"), "[period] month")
+            if period["rule"] != "calendar-year"
+            else ()
+        ),
+        constants=constants,
+        dimensions=dimensions,
+        values=values,
+        path=path,
+    )
+    unknown = sorted(mapping.mapped_dimensions() - set(OBSERVATION_DIMENSIONS))
+    if unknown:
+        raise MappingError(
+            _("There are no dimensions called %(names)s; the dimensions are: %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join(OBSERVATION_DIMENSIONS)}
+        )
+    return mapping
+
+
+# --- The file as a whole -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    name: str
+    size: int
+    sha256: str
+    encoding: str
+
+
+def inspect_file(path: Path, *, encoding: str = "auto") -> FileInfo:
+    """Hash the file and find its encoding in one streamed pass; refuse what is no table."""
+    name = path.name
+    if not path.exists():
+        raise ImportFileError(_("The file %(path)s does not exist.") % {"path": path})
+    if not path.is_file():
+        raise ImportFileError(_("%(path)s is not a file.") % {"path": path})
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportFileError(_("The file %(name)s is empty.") % {"name": name})
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+        detected = encoding
+        if encoding == "auto":
+            if head.startswith(codecs.BOM_UTF8):
+                detected = "utf-8-sig"
+            elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                detected = "utf-16"
+            else:
+                detected = "utf-8"
+        if b"\x00" in head and not detected.startswith("utf-16"):
+            raise ImportFileError(
+                _("The file %(name)s is binary, not a text table (CSV).") % {"name": name}
+            )
+        decoder = codecs.getincrementaldecoder("utf-8")() if detected == "utf-8" else None
+        chunk = head
+        while chunk:
+            digest.update(chunk)
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    # Not UTF-8: every byte is a Latin-1 character, the usual alternative of
+                    # spreadsheets exported on Windows in the Americas.
+                    decoder, detected = None, "latin-1"
+            chunk = handle.read(_HASH_CHUNK)
+        if decoder is not None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                detected = "latin-1"
+    return FileInfo(path=path, name=name, size=size, sha256=digest.hexdigest(), encoding=detected)
+
+
+def _guess_delimiter(line: str) -> str:
+    counts = {delimiter: line.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+# --- Rows --------------------------------------------------------------------------------
+
+
+def parse_year(cell: str) -> int | None:
+    """The year of "2024", "2025 (FYTD)", "FY2025"; None if there is none."""
+    match = _YEAR.search(cell)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return year if 1900 <= year <= 2200 else None
+
+
+def parse_month(cell: str) -> int | None:
+    """The month of "OCT", "October", "oct.", "octubre", "10"; None if it is not one."""
+    text = cell.strip().rstrip(".").casefold()
+    if text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= 12 else None
+    return _MONTHS.get(text)
+
+
+def period_from(rule: str, year: int, month: int | None) -> tuple[datetime.date, str]:
+    """The first day of the period. In a US fiscal year, October to December belong to the
+    previous calendar year: FY2023 OCT is 2022-10-01."""
+    if rule == "calendar-year":
+        return datetime.date(year, 1, 1), PeriodType.YEAR
+    if month is None:
+        raise ValueError("a monthly period needs a month")
+    if rule == "us-fiscal-month" and month >= 10:
+        year -= 1
+    return datetime.date(year, month, 1), PeriodType.MONTH
+
+
+@dataclass
+class ReadResult:
+    """What a read found, filled in as the rows stream past."""
+
+    encoding: str = ""
+    delimiter: str = ""
+    rows_read: int = 0
+    rows_dropped: int = 0
+    observations: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+    issue_count: int = 0
+
+    def add(self, issue: ImportIssue) -> None:
+        self.issue_count += 1
+        if len(self.issues) < MAX_ISSUES_KEPT:
+            self.issues.append(issue)
+
+
+class _Resolver:
+    """Cell -> code for one dimension, checked against the codes the dimension accepts;
+    cached per distinct cell, as a file repeats the same few values."""
+
+    def __init__(self, spec: DimensionSpec, allowed: set[str]):
+        self.spec = spec
+        self.allowed = allowed
+        self.folded = {key.casefold(): code for key, code in spec.map.items()}
+        self.cache: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, cell: str) -> tuple[str, str]:
+        """(code, "") or ("", reason)."""
+        cached = self.cache.get(cell)
+        if cached is None:
+            cached = self.cache[cell] = self._resolve(cell.strip())
+        return cached
+
+    def _resolve(self, text: str) -> tuple[str, str]:
+        code = self.spec.map.get(text) or self.folded.get(text.casefold())
+        if code is None and text and self.spec.countries:
+            from mirador.flows.country_names import resolve_country
+
+            code = resolve_country(text)
+        if code is None:
+            if not text:
+                return "", _("The cell is empty.")
+            if self.spec.countries:
+                return "", _("Not a known country name, and not in the mapping's map.")
+            if text in self.allowed:
+                return text, ""
+            return "", _("Not in the mapping's map, and not a code of the dimension.")
+        if code not in self.allowed:
+            return "", _(
+                "The mapping gives the code “%(code)s”, which the dimension does not have."
+            ) % {"code": code}
+        return code, ""
+
+
+def read_observations(
+    mapping: Mapping,
+    info: FileInfo,
+    *,
+    allowed: dict[str, set[str]],
+    result: ReadResult,
+    sheet: str = "",
+) -> Iterator[ParsedObservation]:
+    """Stream the observations of a file. Problems go to `result`; once there is one, the
+    caller must not store anything, but reading goes on so that the report is complete.
+
+    `allowed` gives, per dimension the mapping uses, the codes it accepts."""
+    encoding = info.encoding if mapping.encoding == "auto" else mapping.encoding
+    result.encoding = encoding
+
+    def issue(row: int | None, column: str, value: str, reason: str) -> None:
+        result.add(ImportIssue(info.name, sheet, row, column, value, reason))
+
+    positions = {name: index for index, name in enumerate(OBSERVATION_DIMENSIONS)}
+    base = [""] * len(OBSERVATION_DIMENSIONS)
+    for name, code in mapping.constants.items():
+        if code not in allowed.get(name, set()):
+            issue(None, name, code, _("The mapping's constant is not a code of the dimension."))
+            return
+        base[positions[name]] = code
+
+    with info.path.open(encoding=encoding, newline="", errors="strict") as handle:
+        records: Iterable[list[str]]
+        try:
+            first = handle.readline()
+            delimiter = (
+                _guess_delimiter(first) if mapping.delimiter == "auto" else mapping.delimiter
+            )
+            handle.seek(0)
+        except UnicodeDecodeError as error:
+            issue(
+                1,
+                "",
+                "",
+                _("The file is not %(encoding)s text: %(error)s.")
+                % {"encoding": encoding, "error": error.reason},
+            )
+            return
+        result.delimiter = delimiter
+        records = csv.reader(handle, delimiter=delimiter)
+        row = 0
+        header: list[str] | None = None
+        try:
+            for row, record in enumerate(records, start=1):
+                if header is None:
+                    if row == mapping.header_row:
+                        header = [cell.strip().lstrip("\ufeff") for cell in record]
+                        columns = _bind_columns(mapping, header, issue, row)
+                        if columns is None:
+                            return
+                        (year_at, month_at, dimension_at, value_at, drop_at) = columns
+                        resolvers = [
+                            (
+                                positions[spec.name],
+                                index,
+                                header[index],
+                                _Resolver(spec, allowed[spec.name]),
+                            )
+                            for spec, index in zip(mapping.dimensions, dimension_at, strict=True)
+                        ]
+                    continue
+                if not any(cell.strip() for cell in record):
+                    continue
+                result.rows_read += 1
+                if any(pattern.search(_cell(record, index)) for index, pattern in drop_at):
+                    result.rows_dropped += 1
+                    continue
+                errors_before = result.issue_count
+                coordinates = list(base)
+                year_cell = _cell(record, year_at)
+                year = parse_year(year_cell)
+                if year is None:
+                    issue(row, header[year_at], year_cell, _("Not a year."))
+                month = None
+                if month_at is not None:
+                    month_cell = _cell(record, month_at)
+                    month = parse_month(month_cell)
+                    if month is None:
+                        issue(row, header[month_at], month_cell, _("Not a month."))
+                for position, index, column, resolve in resolvers:
+                    cell = _cell(record, index)
+                    code, reason = resolve(cell)
+                    if reason:
+                        issue(row, column, cell, reason)
+                    coordinates[position] = code
+                counts: list[tuple[ValueSpec, int]] = []
+                for spec, index in zip(mapping.values, value_at, strict=True):
+                    cell = _cell(record, index).strip()
+                    count, reason = _parse_count(cell, spec.empty)
+                    if reason:
+                        issue(row, header[index], cell, reason)
+                    elif count is not None:
+                        counts.append((spec, count))
+                if result.issue_count > errors_before or year is None:
+                    continue
+                period, period_type = period_from(mapping.period_rule, year, month)
+                for spec, count in counts:
+                    values = coordinates
+                    if spec.set:
+                        values = list(coordinates)
+                        for name, code in spec.set.items():
+                            values[positions[name]] = code
+                    yield ParsedObservation(period, period_type, tuple(values), count, row, sheet)
+        except UnicodeDecodeError as error:
+            issue(
+                row + 1,
+                "",
+                "",
+                _("The file is not %(encoding)s text: %(error)s.")
+                % {"encoding": encoding, "error": error.reason},
+            )
+        except csv.Error as error:
+            issue(
+                row + 1,
+                "",
+                "",
+                _("The file is not a readable CSV table: %(error)s.") % {"error": error},
+            )
+        if header is None:
+            issue(
+                mapping.header_row,
+                "",
+                "",
+                _("The file has no header row (row %(row)s).") % {"row": mapping.header_row},
+            )
+
+
+def _cell(record: list[str], index: int) -> str:
+    return record[index] if index < len(record) else ""
+
+
+def _parse_count(cell: str, empty: str) -> tuple[int | None, str]:
+    if not cell:
+        if empty == "skip":
+            return None, ""
+        if empty == "zero":
+            return 0, ""
+        return None, _("The count is empty.")
+    text = cell.replace("\u00a0", "").replace(" ", "")
+    if text.startswith("-") and _COUNT.fullmatch(text[1:]):
+        return None, _("A count cannot be negative.")
+    if not _COUNT.fullmatch(text):
+        return None, _("A count must be a whole number.")
+    return int(text), ""
+
+
+def _bind_columns(
+    mapping: Mapping, header: list[str], issue: Any, row: int
+) -> (
+    tuple[
+        int,
+        int | None,
+        list[int],
+        list[int],
+        list[tuple[int, re.Pattern[str]]],
+    ]
+    | None
+):
+    """Header positions of every column the mapping reads; None (with issues) if one is
+    missing."""
+    folded: dict[str, int] = {}
+    for index, name in enumerate(header):
+        folded.setdefault(name.casefold(), index)
+    missing = False
+
+    def find(names: tuple[str, ...]) -> int:
+        nonlocal missing
+        for name in names:
+            if name.casefold() in folded:
+                return folded[name.casefold()]
+        missing = True
+        issue(
+            row,
+            names[0],
+            "",
+            _("The column is missing (the header has: %(header)s).")
+            % {"header": ", ".join(header)},
+        )
+        return -1
+
+    year_at = find(mapping.year_columns)
+    month_at = find(mapping.month_columns) if mapping.month_columns else None
+    dimension_at = [find(spec.columns) for spec in mapping.dimensions]
+    value_at = [find(spec.columns) for spec in mapping.values]
+    drop_at = [(find(columns), pattern) for columns, pattern in mapping.drop]
+    if missing:
+        return None
+    return year_at, month_at, dimension_at, value_at, drop_at
+
+
+def combine_duplicates(
+    observations: Iterable[ParsedObservation],
+    *,
+    sum_duplicates: bool,
+    result: ReadResult,
+    file_name: str,
+) -> Iterator[ParsedObservation]:
+    """One observation per coordinates: a second row with the same coordinates is an error,
+    or, when the mapping says so, its count is added to the first (which keeps its row)."""
+    if sum_duplicates:
+        totals: dict[tuple[Any, ...], ParsedObservation] = {}
+        for observation in observations:
+            key = (observation.period, observation.period_type, observation.coordinates)
+            earlier = totals.get(key)
+            totals[key] = (
+                observation
+                if earlier is None
+                else earlier._replace(value=earlier.value + observation.value)
+            )
+        yield from totals.values()
+        return
+    seen: dict[tuple[Any, ...], int] = {}
+    for observation in observations:
+        key = (observation.period, observation.period_type, observation.coordinates)
+        earlier_row = seen.setdefault(key, observation.row)
+        if earlier_row != observation.row:
+            result.add(
+                ImportIssue(
+                    file_name,
+                    observation.sheet,
+                    observation.row,
+                    "",
+                    _describe(observation),
+                    _("Duplicated coordinate: row %(row)s has the same period and dimensions.")
+                    % {"row": earlier_row},
+                )
+            )
+            continue
+        yield observation
+
+
+def _describe(observation: ParsedObservation) -> str:
+    parts = [f"{observation.period:%Y-%m}"]
+    parts += [
+        f"{name}={code}"
+        for name, code in zip(OBSERVATION_DIMENSIONS, observation.coordinates, strict=True)
+        if code
+    ]
+    return " ".join(parts)

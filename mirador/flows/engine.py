@@ -518,7 +518,10 @@ def read_observations(
             for row, record in enumerate(records, start=1):
                 if header is None:
                     if row == mapping.header_row:
-                        header = [cell.strip().lstrip("\ufeff") for cell in record]
+                        cells = [cell.strip().lstrip("\ufeff") for cell in record]
+                        if not any(cells):
+                            break
+                        header = cells
                         columns = _bind_columns(mapping, header, issue, row)
                         if columns is None:
                             return
@@ -595,7 +598,8 @@ def read_observations(
                 mapping.header_row,
                 "",
                 "",
-                _("The file has no header row (row %(row)s).") % {"row": mapping.header_row},
+                _("The file has no header row (row %(row)s is empty or missing).")
+                % {"row": mapping.header_row},
             )
 
 

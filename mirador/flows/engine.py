@@ -496,9 +496,11 @@ def read_observations(
     with info.path.open(encoding=encoding, newline="", errors="strict") as handle:
         records: Iterable[list[str]]
         try:
-            first = handle.readline()
+            # Guess from the header line: title and note lines above it may have no delimiter.
+            lines = [handle.readline(_SNIFF_BYTES) for _line in range(mapping.header_row)]
+            sample = lines[-1] if lines[-1].strip() else next((x for x in lines if x.strip()), "")
             delimiter = (
-                _guess_delimiter(first) if mapping.delimiter == "auto" else mapping.delimiter
+                _guess_delimiter(sample) if mapping.delimiter == "auto" else mapping.delimiter
             )
             handle.seek(0)
         except UnicodeDecodeError as error:

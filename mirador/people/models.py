@@ -7,6 +7,7 @@ import datetime
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mirador.core.models import BaseModel
 
@@ -150,7 +151,7 @@ class ContactPoint(BaseModel):
 
 class Relationship(models.TextChoices):
     PARENT = "parent", _("Parent")
-    CHILD = "child", _("Child")
+    CHILD = "child", pgettext_lazy("family relationship", "Child")
     SIBLING = "sibling", _("Sibling")
     SPOUSE = "spouse", _("Spouse or partner")
     GUARDIAN = "guardian", _("Legal guardian")

@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from mirador.accounts.api import router as accounts_router
 from mirador.accounts.auth import api_auth
 from mirador.core.errors import ApplicationError
+from mirador.flows.api import router as flows_router
 from mirador.people.api import router as people_router
 
 api = NinjaAPI(
@@ -79,3 +80,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/auth/", accounts_router)
 api.add_router("/people/", people_router)
+api.add_router("/imports/", flows_router)

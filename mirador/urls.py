@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("mirador.core.urls")),
     path("accounts/", include("mirador.accounts.urls")),
     path("people/", include("mirador.people.urls")),
+    path("observatory/imports/", include("mirador.flows.urls")),
     path("api/v1/", api.urls),
     path("api/docs", core_views.api_docs, name="api_docs"),
     path("healthz", core_views.healthz, name="healthz"),

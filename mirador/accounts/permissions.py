@@ -168,3 +168,39 @@ def requires_two_factor(user: AnyUser | None) -> bool:
     if member is None or not settings.MIRADOR_REQUIRE_TWO_FACTOR:
         return False
     return member.is_superuser or member.role in TWO_FACTOR_ROLES
+
+
+def can_import_figures(user: AnyUser | None) -> bool:
+    """Who may upload statistical files (flows imports), on the page and through the API.
+
+    National analysts, for their own country only (they must have one); regional analysts,
+    whose work is the region's figures, including those the United States and Mexico
+    publish, for any country; administrators and superusers for any country. Case roles and
+    employers import nothing: their work is persons, not published figures."""
+    member = active_user(user)
+    if member is None:
+        return False
+    if member.is_superuser or member.role in (Role.ADMINISTRATOR, Role.REGIONAL_ANALYST):
+        return True
+    return member.role == Role.NATIONAL_ANALYST and member.country_id is not None
+
+
+def import_countries(user: AnyUser | None) -> frozenset[str] | None:
+    """The reporting countries whose figures `user` may import: None for any country, an
+    empty set for none. A batch holding any other reporting country is refused whole."""
+    member = active_user(user)
+    if member is None or not can_import_figures(member):
+        return frozenset()
+    if member.is_superuser or member.role != Role.NATIONAL_ANALYST:
+        return None
+    return frozenset({str(member.country_id)})
+
+
+def can_see_import(user: AnyUser | None, owner_id: str) -> bool:
+    """An upload and its report are seen by whoever uploaded it, and by administrators."""
+    member = active_user(user)
+    return (
+        member is not None
+        and can_import_figures(member)
+        and (str(member.pk) == owner_id or is_administrator(member))
+    )

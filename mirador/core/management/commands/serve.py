@@ -6,6 +6,7 @@ embedded set-up needs; production runs several of them behind a reverse proxy.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import signal
 import socket
@@ -13,6 +14,7 @@ import sys
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -79,8 +81,17 @@ def ensure_port_free(host: str, port: int, *, command: str) -> None:
         raise _listen_error(host, port, error, command=command) from None
 
 
-def run_server(*, host: str, port: int, threads: int, command: str, stdout: Any) -> None:
-    """Serve until interrupted."""
+def run_server(
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    command: str,
+    stdout: Any,
+    task_worker: bool | None = None,
+) -> None:
+    """Serve until interrupted. With `task_worker` (by default outside production), background
+    tasks (imports) run in a thread of this process; production runs `mirador worker`."""
     from waitress.server import create_server  # type: ignore[import-untyped]
 
     from mirador.wsgi import application
@@ -96,6 +107,10 @@ def run_server(*, host: str, port: int, threads: int, command: str, stdout: Any)
         )
     )
     stdout.flush()
+    if task_worker if task_worker is not None else not settings.PRODUCTION:
+        from mirador.flows.tasks import start_worker_thread
+
+        start_worker_thread()
     if threading.current_thread() is threading.main_thread():
         # A service manager stops Mirador with SIGTERM: close the server as Ctrl+C does.
         signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -118,10 +133,28 @@ class Command(BaseCommand):
             default=DEFAULT_THREADS,
             help=gettext("Requests served at once (default %(default)s)."),
         )
+        parser.add_argument(
+            "--task-worker",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=gettext(
+                "Run background tasks (imports) in this process (default: outside production "
+                "only; production runs `mirador worker`)."
+            ),
+        )
 
-    def handle(self, *args: Any, threads: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, threads: int, task_worker: bool | None = None, **options: Any
+    ) -> None:
         if threads < 1:
             raise CommandError(_("--threads must be 1 or more."))
         host, port = server_address()
         ensure_port_free(host, port, command="serve")
-        run_server(host=host, port=port, threads=threads, command="serve", stdout=self.stdout)
+        run_server(
+            host=host,
+            port=port,
+            threads=threads,
+            command="serve",
+            stdout=self.stdout,
+            task_worker=task_worker,
+        )

@@ -1,0 +1,259 @@
+"""The import page: upload, a background check with progress, a preview whose totals are the
+file's, the validation report (also as CSV), and nothing stored until "Store" on a valid file.
+
+Tasks go through the real database queue; `run_pending_tasks` is the worker run in-process."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
+from django.test import Client
+
+from mirador.accounts.models import Role, User
+from mirador.flows.models import BatchStatus, ImportBatch, Observation
+from mirador.flows.tasks import run_pending_tasks
+from mirador.flows.uploads import UploadState, upload_get
+
+pytestmark = pytest.mark.django_db
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CBP_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+FORMAT = "cbp-sbo-encounters"
+NEW = "/observatory/imports/"
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+HEADER = (
+    "Fiscal Year,Month Grouping,Month (abbv),Component,Demographic,Citizenship Grouping,"
+    "Title of Authority,Encounter Type,Encounter Count"
+)
+GOOD = "2023,FYTD,OCT,U.S. Border Patrol,Single Adults,Honduras,Title 8,Apprehensions,120"
+NEGATIVE = "2023,FYTD,OCT,U.S. Border Patrol,UAC,Guatemala,Title 8,Apprehensions,-45"
+UNKNOWN = "2023,FYTD,NOV,U.S. Border Patrol,Martians,Honduras,Title 8,Apprehensions,3"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings: Any, tmp_path: Path) -> Path:
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def analyst(make_user: Callable[..., User]) -> User:
+    return make_user(username="analyst.regional", role=Role.REGIONAL_ANALYST, country=None)
+
+
+@pytest.fixture
+def browser(client: Client, analyst: User) -> Client:
+    client.force_login(analyst)
+    return client
+
+
+def upload(client: Client, path: Path, *, format_code: str = FORMAT, **extra: object) -> str:
+    with path.open("rb") as handle:
+        response = client.post(NEW, {"format": format_code, "file": handle, **extra})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return str(response["Location"])
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def file_totals() -> tuple[int, Counter[str]]:
+    """Computed here with csv, independently of the engine: October to December of fiscal
+    year N are in calendar year N - 1."""
+    by_month: Counter[str] = Counter()
+    with CBP_SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            year = int(row["Fiscal Year"][:4])
+            month = MONTHS.index(row["Month (abbv)"]) + 1
+            period = datetime.date(year - 1 if month >= 10 else year, month, 1)
+            by_month[f"{period:%Y-%m}"] += int(row["Encounter Count"])
+    return sum(by_month.values()), by_month
+
+
+def bad_file(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, GOOD, NEGATIVE, UNKNOWN]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_sample_is_previewed_with_the_files_totals_and_stored_only_on_store(
+    browser: Client,
+) -> None:
+    url = upload(browser, CBP_SAMPLE)
+    waiting = page(browser, url)
+    assert 'hx-trigger="every 2s"' in waiting
+    assert 'data-state="queued"' in waiting
+
+    run_pending_tasks()
+    preview = page(browser, url)
+    total, by_month = file_totals()
+    assert 'data-state="valid"' in preview
+    assert "hx-trigger" not in preview
+    assert f'data-total="{total}"' in preview
+    for month, count in by_month.items():
+        assert f'data-period="{month}">{count}<' in preview
+    assert not Observation.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+    response = browser.post(f"{url}store/")
+    assert response.status_code == 302
+    assert 'data-state="store_queued"' in page(browser, url)
+    run_pending_tasks()
+    stored = page(browser, url)
+    assert 'data-state="stored"' in stored
+    assert Observation.objects.aggregate(total=Sum("value"))["total"] == total
+    assert ImportBatch.objects.get().status == BatchStatus.IMPORTED
+
+
+def test_the_same_file_again_says_so_and_stores_nothing(browser: Client) -> None:
+    first = upload(browser, CBP_SAMPLE)
+    run_pending_tasks()
+    browser.post(f"{first}store/")
+    run_pending_tasks()
+    stored = Observation.objects.count()
+
+    again = upload(browser, CBP_SAMPLE)
+    run_pending_tasks()
+    html = page(browser, again)
+    assert 'data-state="already_imported"' in html
+    assert "already imported" in html
+    assert browser.post(f"{again}store/").status_code == 409
+    assert Observation.objects.count() == stored
+    assert ImportBatch.objects.count() == 1
+
+
+def test_a_bad_file_is_reported_by_row_and_reason_and_cannot_be_stored(
+    browser: Client, tmp_path: Path
+) -> None:
+    url = upload(browser, bad_file(tmp_path))
+    run_pending_tasks()
+    html = page(browser, url)
+    assert 'data-state="invalid"' in html
+    assert "<td>3</td><td>Encounter Count</td><td>-45</td><td>A count cannot be negative." in html
+    assert "<td>4</td><td>Demographic</td><td>Martians</td>" in html
+
+    report = browser.get(f"{url}report.csv")
+    assert report.status_code == 200
+    assert report["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(b"".join(report.streaming_content).decode().splitlines()))  # type: ignore[attr-defined]
+    assert rows[0] == ["file", "sheet", "row", "column", "value", "reason"]
+    assert rows[1][:5] == ["bad.csv", "", "3", "Encounter Count", "-45"]
+    assert "negative" in rows[1][5]
+    assert rows[2][2:5] == ["4", "Demographic", "Martians"]
+
+    assert browser.post(f"{url}store/").status_code == 409
+    run_pending_tasks()
+    assert not Observation.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_with_the_limit_named(
+    browser: Client, settings: Any, data_dir: Path
+) -> None:
+    settings.MIRADOR_MAX_UPLOAD_MB = 1
+    big = SimpleUploadedFile("big.csv", (HEADER + "\n").encode() + b"x" * (1024 * 1024 + 1))
+    response = browser.post(NEW, {"format": FORMAT, "file": big})
+    assert response.status_code == 400
+    assert "more than 1 MB" in response.content.decode()
+    assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
+
+
+def test_my_own_mapping_is_used_when_uploaded_with_the_file(
+    browser: Client, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "mine.toml"
+    shipped = REPO_ROOT / "mirador" / "flows" / "formats" / "cbp_sbo_encounters.toml"
+    mapping.write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            'code = "cbp-sbo-encounters"', 'code = "my-cbp"'
+        ),
+        encoding="utf-8",
+    )
+    data = tmp_path / "good.csv"
+    data.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8")
+    with mapping.open("rb") as handle:
+        url = upload(browser, data, format_code="custom", mapping=handle)
+    run_pending_tasks()
+    assert 'data-state="valid"' in page(browser, url)
+
+
+def test_choosing_my_own_mapping_without_giving_it_is_refused(
+    browser: Client, tmp_path: Path
+) -> None:
+    with bad_file(tmp_path).open("rb") as handle:
+        response = browser.post(NEW, {"format": "custom", "file": handle})
+    assert response.status_code == 400
+    assert "mapping file" in response.content.decode()
+
+
+def test_a_national_analyst_cannot_import_another_countrys_figures(
+    client: Client, make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    national = make_user(username="analyst.hn", role=Role.NATIONAL_ANALYST, country="HN")
+    client.force_login(national)
+    data = tmp_path / "us.csv"
+    data.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8")
+    url = upload(client, data)
+    run_pending_tasks()
+    html = page(client, url)
+    assert 'data-state="invalid"' in html
+    assert "You may import only figures reported by HN" in html
+    assert not Observation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "role", [Role.RECEPTION_OFFICER, Role.CASEWORKER, Role.PROTECTION_OFFICER, Role.EMPLOYER]
+)
+def test_roles_without_the_right_get_403_on_every_page(
+    client: Client, make_user: Callable[..., User], analyst: User, role: str, tmp_path: Path
+) -> None:
+    other = Client()
+    other.force_login(analyst)
+    url = upload(other, bad_file(tmp_path))
+    client.force_login(make_user(username="someone", role=role, country="HN"))
+    assert client.get(NEW).status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.get(f"{url}report.csv").status_code == 403
+    assert client.post(f"{url}store/").status_code == 403
+
+
+def test_another_importers_upload_is_not_found(
+    client: Client, make_user: Callable[..., User], browser: Client, tmp_path: Path
+) -> None:
+    url = upload(browser, bad_file(tmp_path))
+    client.force_login(make_user(username="analyst.gt", role=Role.NATIONAL_ANALYST, country="GT"))
+    assert client.get(NEW).status_code == 200
+    assert client.get(url).status_code == 404
+
+
+def test_an_administrator_sees_any_upload(
+    make_user: Callable[..., User], browser: Client, analyst: User, tmp_path: Path
+) -> None:
+    url = upload(browser, bad_file(tmp_path))
+    admin = make_user(username="admin", role=Role.ADMINISTRATOR, country=None)
+    job_id = url.rstrip("/").rsplit("/", 1)[-1]
+    assert upload_get(actor=admin, job_id=job_id).state == UploadState.QUEUED
+
+
+def test_the_nav_link_is_shown_to_importers_only(
+    client: Client, make_user: Callable[..., User], browser: Client
+) -> None:
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = make_user(username="officer", role=Role.RECEPTION_OFFICER, country="HN")
+    assert "Import figures" not in render_to_string("flows/partials/nav.html", request=request)
+    request.user = make_user(username="analyst.sv", role=Role.NATIONAL_ANALYST, country="SV")
+    assert NEW in render_to_string("flows/partials/nav.html", request=request)

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from mirador.flows.country_names import resolve_country
 from mirador.flows.engine import load_mapping, parse_year, period_from
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
-from mirador.flows.services import ImportOutcome, batch_import, batch_rollback
+from mirador.flows.services import BatchStateError, ImportOutcome, batch_import, batch_rollback
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +103,12 @@ def test_rollback_removes_the_batchs_observations(imported: ImportBatch) -> None
     assert removed == len(sample_rows())
     assert imported.status == BatchStatus.ROLLED_BACK
     assert not Observation.objects.filter(batch=imported).exists()
+
+
+def test_a_batch_cannot_be_rolled_back_twice(imported: ImportBatch) -> None:
+    batch_rollback(actor=None, batch=imported)
+    with pytest.raises(BatchStateError):
+        batch_rollback(actor=None, batch=imported)
 
 
 def test_a_rolled_back_file_can_be_imported_again(imported: ImportBatch) -> None:

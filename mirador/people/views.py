@@ -35,12 +35,16 @@ def _signed_in(request: HttpRequest) -> User:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
+    """The list and its search. Searches are POSTed (CSRF-protected) so that names, years and
+    other filter values stay out of URLs, and so out of browser history, bookmarks, Referer
+    headers and proxy logs. Paging posts the filters again from hidden fields: nothing about a
+    search is kept on the server. A GET always shows the unfiltered first page."""
     user = _signed_in(request)
+    data = request.POST if request.method == "POST" else None
     form = PersonSearchForm(
-        request.GET or None,
-        show_sensitive_filters=permissions.can_read_sensitive_records(user),
+        data, show_sensitive_filters=permissions.can_read_sensitive_records(user)
     )
     page = None
     if not form.is_bound or form.is_valid():
@@ -49,7 +53,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
             queryset = people_list(user=user, **filters)
         except PermissionDeniedError:
             raise PermissionDenied from None
-        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(queryset, PAGE_SIZE).get_page(data.get("page") if data else None)
     elif not permissions.can_read_personal_data(user):
         raise PermissionDenied
     context = {

@@ -1,9 +1,12 @@
-"""The people pages: searching (a whole page, or only the table for htmx), a record, and the
-registration form."""
+"""The people pages: searching (a whole page, or only the table for htmx; always posted, so no
+name or other filter value ever appears in a URL), a record, and the registration form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.template import Context, Template
@@ -11,6 +14,7 @@ from django.test import Client, RequestFactory
 
 from mirador.accounts.models import Role, User
 from mirador.core.models import AuditAction, AuditEntry, Organisation
+from mirador.people import views
 from mirador.people.models import DocumentKind, Person
 from mirador.people.services import DAY_WITHOUT_MONTH, DocumentData
 
@@ -43,17 +47,111 @@ def _registration(**fields: object) -> dict[str, object]:
     return data
 
 
+class _PageParser(HTMLParser):
+    """The URLs a page holds (links, form targets, htmx requests, `next` fields) and its forms
+    with their hidden fields and submit buttons."""
+
+    URL_ATTRIBUTES = frozenset(
+        {"href", "src", "action", "formaction", "hx-get", "hx-post", "hx-push-url"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.forms: list[dict[str, Any]] = []
+        self.in_form = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        self.urls += [value for name, value in attributes.items() if name in self.URL_ATTRIBUTES]
+        if tag == "form":
+            self.forms.append({**attributes, "hidden": {}, "buttons": {}})
+            self.in_form = True
+        elif tag == "input" and attributes.get("type") == "hidden":
+            if attributes.get("name") == "next":
+                self.urls.append(attributes.get("value", ""))
+            if self.in_form:
+                self.forms[-1]["hidden"][attributes["name"]] = attributes.get("value", "")
+        elif tag == "button" and self.in_form and attributes.get("name"):
+            self.forms[-1]["buttons"][attributes["name"]] = attributes.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.in_form = False
+
+
+def _parse(response: Any) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def _search(client: Client, **filters: object) -> Any:
+    return client.post("/people/", filters)
+
+
+def _next_page(client: Client, response: Any, *, htmx: bool = False) -> Any:
+    """Press the page's Next button: post its form's hidden fields and the button's value."""
+    form = next(form for form in _parse(response).forms if form["buttons"].get("page"))
+    assert form["method"] == "post"
+    assert form["hx-post"] == form["action"] == "/people/"
+    return client.post(
+        form["action"],
+        {**form["hidden"], "page": form["buttons"]["page"]},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+
+def _shown(response: Any, *persons: Person) -> set[str]:
+    html = response.content.decode()
+    return {person.first_surname for person in persons if str(person.pk) in html}
+
+
 def test_the_search_narrows_the_list(
     officer: User, make_person: Callable[..., Person], signed_in: Callable[[User], Client]
 ) -> None:
     ana = make_person(given_names="Ana", first_surname="Mejía")
     carlos = make_person(given_names="Carlos", first_surname="Zelaya", sex="M")
 
-    html = signed_in(officer).get("/people/", {"surname": "zel"}).content.decode()
+    response = _search(signed_in(officer), surname="zel")
 
-    assert str(carlos.pk) in html
-    assert str(ana.pk) not in html
-    assert '<form class="filters"' in html
+    assert response.status_code == 200
+    assert _shown(response, ana, carlos) == {"Zelaya"}
+    assert '<form class="filters" method="post"' in response.content.decode()
+
+
+def test_a_search_is_audited_with_the_names_of_its_filters_not_their_values(
+    officer: User, make_person: Callable[..., Person], signed_in: Callable[[User], Client]
+) -> None:
+    make_person(given_names="Carlos", first_surname="Zelaya", birth_year=1987)
+
+    _search(signed_in(officer), surname="Zelaya", birth_year="1987", given_name="")
+
+    listing = AuditEntry.objects.get(action=AuditAction.LIST)
+    assert listing.details == {"count": 1, "filters": ["surname", "birth_year"]}
+    assert "Zelaya" not in str(listing.details)
+
+
+def test_a_search_puts_no_name_or_other_filter_value_in_any_url(
+    officer: User, make_person: Callable[..., Person], signed_in: Callable[[User], Client]
+) -> None:
+    carlos = make_person(given_names="Carlos", first_surname="Zelaya", birth_year=1987)
+    filters = {"surname": "Zelaya", "given_name": "Carlos", "birth_year": "1987", "sex": carlos.sex}
+
+    response = signed_in(officer).post("/people/", filters, follow=True)
+
+    assert response.status_code == 200
+    assert str(carlos.pk) in response.content.decode()
+    assert response.redirect_chain == []
+    assert response.request["PATH_INFO"] == "/people/"
+    assert response.request["QUERY_STRING"] == ""
+    urls = _parse(response).urls
+    assert "/people/" in urls  # the search form's action and hx-post, at least
+    for url in urls:
+        parts = urlsplit(url)
+        assert "Zelaya" not in url and "Carlos" not in url, url
+        assert not set(parse_qs(parts.query)) & set(filters), url
+        assert "1987" not in parts.query, url
 
 
 def test_an_htmx_search_returns_only_the_table(
@@ -61,13 +159,88 @@ def test_an_htmx_search_returns_only_the_table(
 ) -> None:
     carlos = make_person(given_names="Carlos", first_surname="Zelaya")
 
-    response = signed_in(officer).get("/people/", {"surname": "zel"}, HTTP_HX_REQUEST="true")
+    response = signed_in(officer).post("/people/", {"surname": "zel"}, HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert response.status_code == 200
     assert str(carlos.pk) in html
     assert "<html" not in html
     assert '<form class="filters"' not in html
+    assert "Zelaya" not in "".join(_parse(response).urls)
+
+
+def test_paging_through_a_search_keeps_its_filters(
+    officer: User,
+    make_person: Callable[..., Person],
+    signed_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    zelayas = [make_person(first_surname=f"Zelaya{n}") for n in "ABC"]
+    others = [make_person(first_surname=f"Mejía{n}") for n in "ABC"]
+    client = signed_in(officer)
+
+    first = _search(client, surname="zelaya")
+    second = _next_page(client, first)
+    second_by_htmx = _next_page(client, first, htmx=True)
+
+    assert second.status_code == second_by_htmx.status_code == 200
+    assert len(_shown(first, *zelayas)) == 2
+    assert _shown(first, *zelayas) | _shown(second, *zelayas) == {p.first_surname for p in zelayas}
+    assert _shown(second_by_htmx, *zelayas) == _shown(second, *zelayas)
+    assert not _shown(first, *others) | _shown(second, *others)
+    assert "<html" not in second_by_htmx.content.decode()
+    for response in (first, second):
+        assert not any("zelaya" in url.lower() for url in _parse(response).urls)
+
+
+def test_a_get_lists_the_first_page_unfiltered_even_with_filters_in_the_query_string(
+    officer: User,
+    make_person: Callable[..., Person],
+    signed_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    persons = [make_person(first_surname=name) for name in ("Alvarado", "Bonilla", "Zelaya")]
+    client = signed_in(officer)
+
+    plain = client.get("/people/")
+    old_link = client.get("/people/", {"surname": "Zelaya", "page": "2"})
+
+    assert plain.status_code == old_link.status_code == 200
+    assert _shown(plain, *persons) == _shown(old_link, *persons) == {"Alvarado", "Bonilla"}
+    assert [entry.details for entry in AuditEntry.objects.filter(action=AuditAction.LIST)] == [
+        {"count": 3, "filters": []},
+        {"count": 3, "filters": []},
+    ]
+
+
+def test_a_search_without_the_csrf_token_is_refused(
+    officer: User, make_person: Callable[..., Person]
+) -> None:
+    make_person(first_surname="Zelaya")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.post("/people/", {"surname": "Zelaya"})
+
+    assert response.status_code == 403
+    assert "Zelaya" not in response.content.decode()
+    assert not AuditEntry.objects.filter(action=AuditAction.LIST).exists()
+
+
+def test_a_search_with_the_csrf_token_of_the_page_is_accepted(
+    officer: User, make_person: Callable[..., Person]
+) -> None:
+    carlos = make_person(first_surname="Zelaya")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+    form = next(f for f in _parse(client.get("/people/")).forms if f.get("class") == "filters")
+
+    response = client.post("/people/", {**form["hidden"], "surname": "Zelaya"})
+
+    assert response.status_code == 200
+    assert str(carlos.pk) in response.content.decode()
 
 
 def test_a_search_of_the_wrong_type_shows_the_error_and_lists_nothing(
@@ -75,7 +248,7 @@ def test_a_search_of_the_wrong_type_shows_the_error_and_lists_nothing(
 ) -> None:
     person = make_person()
 
-    response = signed_in(officer).get("/people/", {"birth_year": "nineteen"})
+    response = _search(signed_in(officer), birth_year="nineteen")
 
     assert response.status_code == 200
     assert str(person.pk) not in response.content.decode()

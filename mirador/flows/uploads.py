@@ -298,6 +298,18 @@ def upload_get(*, actor: User, job_id: str) -> UploadJob:
     return job
 
 
+def uploads_list(*, actor: User, limit: int = 20) -> list[UploadJob]:
+    """The latest uploads `actor` may see (their own; every one for administrators)."""
+    if not permissions.can_import_figures(actor):
+        raise PermissionDeniedError()
+    root = upload_root()
+    jobs = [_read(entry.name) for entry in root.iterdir()] if root.is_dir() else []
+    visible = [
+        job for job in jobs if job is not None and permissions.can_see_import(actor, job.owner_id)
+    ]
+    return sorted(visible, key=lambda job: job.created_at, reverse=True)[:limit]
+
+
 def upload_store(*, actor: User, job_id: str) -> UploadJob:
     """Queue the storing of a validated upload; refused unless its validation found nothing
     wrong (UploadStateError)."""

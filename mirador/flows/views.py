@@ -25,6 +25,7 @@ from mirador.flows.uploads import (
     upload_create,
     upload_get,
     upload_store,
+    uploads_list,
 )
 
 POLL_SECONDS = 2
@@ -67,7 +68,11 @@ def upload_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "flows/upload_new.html",
-        {"form": form, "max_mb": max_upload_bytes() // (1024 * 1024)},
+        {
+            "form": form,
+            "max_mb": max_upload_bytes() // (1024 * 1024),
+            "uploads": [(job, state_label(job.state)) for job in uploads_list(actor=user)],
+        },
         status=status,
     )
 

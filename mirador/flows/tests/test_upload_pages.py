@@ -94,6 +94,8 @@ def test_the_sample_is_previewed_with_the_files_totals_and_stored_only_on_store(
     waiting = page(browser, url)
     assert 'hx-trigger="every 2s"' in waiting
     assert 'data-state="queued"' in waiting
+    polled = browser.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert polled.startswith('<section id="upload-status"') and "<html" not in polled
 
     run_pending_tasks()
     preview = page(browser, url)
@@ -232,8 +234,9 @@ def test_another_importers_upload_is_not_found(
     client: Client, make_user: Callable[..., User], browser: Client, tmp_path: Path
 ) -> None:
     url = upload(browser, bad_file(tmp_path))
+    assert url in page(browser, NEW)  # among the uploader's recent uploads
     client.force_login(make_user(username="analyst.gt", role=Role.NATIONAL_ANALYST, country="GT"))
-    assert client.get(NEW).status_code == 200
+    assert url not in page(client, NEW)
     assert client.get(url).status_code == 404
 
 

@@ -70,6 +70,12 @@ class Person(BaseModel):
         return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
 
     @property
+    def sorting_name(self) -> str:
+        """Surnames first, as lists sort them: "Zelaya Paz, Carlos" or "Zelaya, Carlos"."""
+        surnames = " ".join(p for p in (self.first_surname, self.second_surname) if p)
+        return f"{surnames}, {self.given_names}" if self.given_names else surnames
+
+    @property
     def is_sensitive(self) -> bool:
         return self.is_child or self.is_trafficking_victim
 

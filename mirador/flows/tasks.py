@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from django.db import connection
 from django.utils.crypto import get_random_string
 from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
@@ -60,17 +61,29 @@ def run_pending_tasks() -> int:
         ran += 1
 
 
-def start_worker_thread() -> threading.Thread:
-    """Run the database worker's loop in a daemon thread of this process, so that the demo
-    needs no second terminal. Signals stay with the server (the worker's own handlers are
-    for a process of its own); the thread ends with the process."""
+class WorkerThread(threading.Thread):
+    """The database worker's loop in a daemon thread of this process, so that the demo needs
+    no second terminal. Signals stay with the server (the worker's own handlers are for a
+    process of its own); the thread ends with the process, or at `stop()`."""
 
-    def loop() -> None:
+    def __init__(self, *, interval: float = 1.0) -> None:
+        super().__init__(name="mirador-task-worker", daemon=True)
+        self.worker = _worker(batch=False, interval=interval)
+
+    def run(self) -> None:
         try:
-            _worker(batch=False).run()
+            self.worker.run()
         except Exception:
             logger.exception("the background task worker thread stopped")
+        finally:
+            connection.close()
 
-    thread = threading.Thread(target=loop, name="mirador-task-worker", daemon=True)
+    def stop(self, timeout: float = 10.0) -> None:
+        self.worker.running = False
+        self.join(timeout)
+
+
+def start_worker_thread(*, interval: float = 1.0) -> WorkerThread:
+    thread = WorkerThread(interval=interval)
     thread.start()
     return thread

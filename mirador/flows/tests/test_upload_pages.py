@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -260,3 +261,30 @@ def test_the_nav_link_is_shown_to_importers_only(
     assert "Import figures" not in render_to_string("flows/partials/nav.html", request=request)
     request.user = make_user(username="analyst.sv", role=Role.NATIONAL_ANALYST, country="SV")
     assert NEW in render_to_string("flows/partials/nav.html", request=request)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_thread_of_the_demo_server_runs_uploads(
+    make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    from mirador.flows.tasks import start_worker_thread
+    from mirador.flows.uploads import upload_create
+
+    analyst = make_user(username="analyst.thread", role=Role.REGIONAL_ANALYST, country=None)
+    data = tmp_path / "good.csv"
+    data.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8")
+    job = upload_create(
+        actor=analyst,
+        format_code=FORMAT,
+        file=SimpleUploadedFile("good.csv", data.read_bytes()),
+        store_when_valid=True,
+    )
+    thread = start_worker_thread(interval=0.1)
+    try:
+        deadline = time.monotonic() + 30
+        while upload_get(actor=analyst, job_id=job.id).running and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        thread.stop()
+    assert upload_get(actor=analyst, job_id=job.id).state == UploadState.STORED
+    assert Observation.objects.get().value == 120

@@ -92,7 +92,7 @@ def run_server(
 ) -> None:
     """Serve until interrupted. With `task_worker` (by default outside production), background
     tasks (imports) run in a thread of this process; production runs `mirador worker`."""
-    from waitress.server import create_server  # type: ignore[import-untyped]
+    from waitress.server import create_server  # type: ignore[import-untyped, unused-ignore]
 
     from mirador.wsgi import application
 

@@ -271,6 +271,17 @@ def upload_create(
     except ApplicationError:
         shutil.rmtree(directory, ignore_errors=True)
         raise
+    scope = permissions.import_countries(actor)
+    fixed = mapping.constants.get("reporting_country")
+    if scope is not None and fixed and fixed not in scope:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise PermissionDeniedError(
+            _(
+                "The format %(format)s holds figures reported by %(country)s; you may import "
+                "only figures reported by %(countries)s."
+            )
+            % {"format": mapping.code, "country": fixed, "countries": ", ".join(sorted(scope))}
+        )
     job = UploadJob(
         id=job_id,
         owner_id=str(actor.pk),

@@ -200,18 +200,45 @@ def test_choosing_my_own_mapping_without_giving_it_is_refused(
     assert "mapping file" in response.content.decode()
 
 
-def test_a_national_analyst_cannot_import_another_countrys_figures(
+def test_a_national_analyst_cannot_upload_a_format_of_another_countrys_figures(
     client: Client, make_user: Callable[..., User], tmp_path: Path
 ) -> None:
     national = make_user(username="analyst.hn", role=Role.NATIONAL_ANALYST, country="HN")
     client.force_login(national)
     data = tmp_path / "us.csv"
     data.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8")
-    url = upload(client, data)
+    with data.open("rb") as handle:
+        response = client.post(NEW, {"format": FORMAT, "file": handle})
+    assert response.status_code == 400
+    assert "you may import only figures reported by HN" in response.content.decode()
+
+
+def test_a_national_analyst_cannot_import_rows_another_country_reports(
+    client: Client, make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    """A mapping that reads the reporting country from a column: rows of other countries
+    make the whole file invalid."""
+    national = make_user(username="analyst.hn", role=Role.NATIONAL_ANALYST, country="HN")
+    client.force_login(national)
+    shipped = REPO_ROOT / "mirador" / "flows" / "formats" / "cbp_sbo_encounters.toml"
+    mapping = tmp_path / "by-column.toml"
+    mapping.write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            '[constants]\nreporting_country = "US"',
+            '[dimensions.reporting_country]\ncolumn = "Month Grouping"\n'
+            'map = { "FYTD" = "HN", "Remaining" = "US" }',
+        ),
+        encoding="utf-8",
+    )
+    data = tmp_path / "two.csv"
+    data.write_text(f"{HEADER}\n{GOOD}\n{GOOD.replace('FYTD,OCT', 'Remaining,NOV')}\n")
+    with mapping.open("rb") as handle:
+        url = upload(client, data, format_code="custom", mapping=handle)
     run_pending_tasks()
     html = page(client, url)
     assert 'data-state="invalid"' in html
     assert "You may import only figures reported by HN" in html
+    assert "<td>3</td><td>reporting_country</td><td>US</td>" in html
     assert not Observation.objects.exists()
 
 

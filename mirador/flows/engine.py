@@ -37,13 +37,38 @@ A mapping, with every key the engine reads (see formats/cbp_sbo_encounters.toml)
     column = "Citizenship Grouping"       # or a list of names a column has had over the years
     countries = true                      # fall back to country names -> ISO alpha-2
     map = { "Other" = "_O" }              # cell -> code (exact, then ignoring case)
+    skip_non_countries = false            # true: a row whose cell is a known non-country
+                                          # ("Caribbean", "WORLD") is left out, counted in
+                                          # the summary; false: such a cell is an error
+                                          # unless `map` gives it a code ("_O")
 
     [value]                               # or [[values]] with `set = {dimension = code}` for
     column = "Encounter Count"            # one column per code (a wide layout)
     empty = "error"                       # or "skip", "zero"
 
-Every dimension the dataset declares must come from a column, a constant or a value column's
-`set`, and nothing else: the mapping is refused before any row is read otherwise.
+A wide layout whose column headers are themselves codes of a dimension (one column per country
+of origin, as in UN DESA's migrant stock table) is declared instead of [value] and is not
+hand-listed (see formats/undesa_migrant_stock.toml):
+
+    [wide]
+    dimension = "from_country"            # the dimension the headers give
+    columns_after = "Dest"                # every column after this one is a value column
+    countries = true                      # headers resolve like cells: `map`, then country
+    map = { "Other" = "_O" }              # names; an unknown header is an error naming it
+    skip_non_countries = true             # a header that is a known non-country ("Channel
+                                          # Islands") is left out, named in the summary;
+                                          # false: it is an error unless `map` gives a code
+    empty = "skip"                        # an empty cell: "skip", "zero" or "error"
+    missing = ["..", "-"]                 # cells meaning "no figure", read as empty
+    zeros = "skip"                        # "skip": a 0 is not stored (a stock table is mostly
+                                          # zeros; absent means none); "store": kept
+
+Headers that give the same code (two mapped to "_O") are added up within a row.
+
+Every dimension the dataset declares must come from a column, a constant, a value column's
+`set` or the [wide] dimension, and nothing else: the mapping is refused before any row is read
+otherwise. Rows and columns are never left out silently: only by `drop` or
+`skip_non_countries`, and the result counts them (`ReadResult.left_out`).
 Row numbers are 1-based record numbers of the file as a spreadsheet shows them.
 """
 
@@ -75,6 +100,9 @@ _DELIMITERS = (",", ";", "\t", "|")
 _READERS = ("csv",)
 _PERIOD_RULES = ("calendar-month", "us-fiscal-month", "calendar-year")
 _EMPTY_RULES = ("error", "skip", "zero")
+_ZERO_RULES = ("store", "skip")
+# What a resolver returns for a known non-country its dimension is told to leave out.
+_SKIP = "\x00skip"
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -157,6 +185,7 @@ class DimensionSpec:
     columns: tuple[str, ...]
     countries: bool
     map: dict[str, str]
+    skip_non_countries: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +193,17 @@ class ValueSpec:
     columns: tuple[str, ...]
     set: dict[str, str]
     empty: str
+
+
+@dataclass(frozen=True)
+class WideSpec:
+    """One value column per code of `dimension.name`, the codes read from the headers."""
+
+    dimension: DimensionSpec
+    after: tuple[str, ...]
+    empty: str
+    missing: frozenset[str]
+    zeros: str
 
 
 @dataclass(frozen=True)
@@ -184,11 +224,14 @@ class Mapping:
     dimensions: tuple[DimensionSpec, ...]
     values: tuple[ValueSpec, ...]
     path: Path
+    wide: WideSpec | None = None
 
     def mapped_dimensions(self) -> set[str]:
         names = set(self.constants) | {spec.name for spec in self.dimensions}
         for value in self.values:
             names |= set(value.set)
+        if self.wide is not None:
+            names.add(self.wide.dimension.name)
         return names
 
 
@@ -269,10 +312,14 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
             columns=_columns(spec.get("column"), f"[dimensions.{name}] column"),
             countries=bool(spec.get("countries", False)),
             map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
+            skip_non_countries=bool(spec.get("skip_non_countries", False)),
         )
         for name, spec in raw.get("dimensions", {}).items()
     )
-    value_specs = raw.get("values") or [raw["value"]]
+    wide = _parse_wide(raw["wide"]) if "wide" in raw else None
+    if wide is not None and ("value" in raw or "values" in raw):
+        raise MappingError(_("A mapping has either [wide] or [value]/[[values]], not both."))
+    value_specs = [] if wide is not None else raw.get("values") or [raw["value"]]
     values = tuple(
         ValueSpec(
             columns=_columns(spec.get("column"), "[value] column"),
@@ -305,6 +352,7 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         dimensions=dimensions,
         values=values,
         path=path,
+        wide=wide,
     )
     unknown = sorted(mapping.mapped_dimensions() - set(OBSERVATION_DIMENSIONS))
     if unknown:
@@ -313,6 +361,32 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
             % {"names": ", ".join(unknown), "known": ", ".join(OBSERVATION_DIMENSIONS)}
         )
     return mapping
+
+
+def _parse_wide(spec: dict[str, Any]) -> WideSpec:
+    name = str(spec["dimension"])
+    empty = str(spec.get("empty", "error"))
+    zeros = str(spec.get("zeros", "store"))
+    if empty not in _EMPTY_RULES:
+        raise MappingError(_("[wide] empty must be one of: %s.") % ", ".join(_EMPTY_RULES))
+    if zeros not in _ZERO_RULES:
+        raise MappingError(_("[wide] zeros must be one of: %s.") % ", ".join(_ZERO_RULES))
+    missing = spec.get("missing", [])
+    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+        raise MappingError(_("[wide] missing must be a list of cell texts."))
+    return WideSpec(
+        dimension=DimensionSpec(
+            name=name,
+            columns=(),
+            countries=bool(spec.get("countries", False)),
+            map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
+            skip_non_countries=bool(spec.get("skip_non_countries", False)),
+        ),
+        after=_columns(spec.get("columns_after"), "[wide] columns_after"),
+        empty=empty,
+        missing=frozenset(m.strip() for m in missing),
+        zeros=zeros,
+    )
 
 
 # --- The file as a whole -----------------------------------------------------------------
@@ -422,6 +496,8 @@ class ReadResult:
     observations: int = 0
     issues: list[ImportIssue] = field(default_factory=list)
     issue_count: int = 0
+    # What `skip_non_countries` left out: "column: value" -> rows (or 0 for a whole column).
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def add(self, issue: ImportIssue) -> None:
         self.issue_count += 1
@@ -440,7 +516,7 @@ class _Resolver:
         self.cache: dict[str, tuple[str, str]] = {}
 
     def __call__(self, cell: str) -> tuple[str, str]:
-        """(code, "") or ("", reason)."""
+        """(code, "") or ("", reason); (_SKIP, "") for a non-country to leave out."""
         cached = self.cache.get(cell)
         if cached is None:
             cached = self.cache[cell] = self._resolve(cell.strip())
@@ -449,9 +525,11 @@ class _Resolver:
     def _resolve(self, text: str) -> tuple[str, str]:
         code = self.spec.map.get(text) or self.folded.get(text.casefold())
         if code is None and text and self.spec.countries:
-            from mirador.flows.country_names import resolve_country
+            from mirador.flows.country_names import is_non_country, resolve_country
 
             code = resolve_country(text)
+            if code is None and self.spec.skip_non_countries and is_non_country(text):
+                return _SKIP, ""
         if code is None:
             if not text:
                 return "", _("The cell is empty.")
@@ -528,6 +606,15 @@ def read_observations(
                         if columns is None:
                             return
                         (year_at, month_at, dimension_at, value_at, drop_at) = columns
+                        wide_groups: list[tuple[str, list[int]]] = []
+                        if mapping.wide is not None:
+                            bound = _bind_wide(
+                                mapping.wide, header, allowed, issue, row, result.left_out
+                            )
+                            if bound is None:
+                                return
+                            wide_groups = bound
+                            wide_position = positions[mapping.wide.dimension.name]
                         resolvers = [
                             (
                                 positions[spec.name],
@@ -556,12 +643,19 @@ def read_observations(
                     month = parse_month(month_cell)
                     if month is None:
                         issue(row, header[month_at], month_cell, _("Not a month."))
+                skipped = ""
                 for position, index, column, resolve in resolvers:
                     cell = _cell(record, index)
                     code, reason = resolve(cell)
                     if reason:
                         issue(row, column, cell, reason)
+                    elif code == _SKIP:
+                        skipped = f"{column}: {cell.strip()}"
                     coordinates[position] = code
+                if skipped and result.issue_count == errors_before:
+                    result.rows_dropped += 1
+                    result.left_out[skipped] = result.left_out.get(skipped, 0) + 1
+                    continue
                 counts: list[tuple[ValueSpec, int]] = []
                 for spec, index in zip(mapping.values, value_at, strict=True):
                     cell = _cell(record, index).strip()
@@ -570,9 +664,19 @@ def read_observations(
                         issue(row, header[index], cell, reason)
                     elif count is not None:
                         counts.append((spec, count))
+                wide_counts = (
+                    _wide_counts(mapping.wide, wide_groups, record, header, row, issue)
+                    if mapping.wide is not None
+                    else []
+                )
                 if result.issue_count > errors_before or year is None:
                     continue
                 period, period_type = period_from(mapping.period_rule, year, month)
+                for code, count in wide_counts:
+                    coordinates[wide_position] = code
+                    yield ParsedObservation(
+                        period, period_type, tuple(coordinates), count, row, sheet
+                    )
                 for spec, count in counts:
                     values = coordinates
                     if spec.set:
@@ -603,6 +707,88 @@ def read_observations(
                 _("The file has no header row (row %(row)s is empty or missing).")
                 % {"row": mapping.header_row},
             )
+
+
+def _bind_wide(
+    wide: WideSpec,
+    header: list[str],
+    allowed: dict[str, set[str]],
+    issue: Any,
+    row: int,
+    left_out: dict[str, int],
+) -> list[tuple[str, list[int]]] | None:
+    """The value columns of a wide layout grouped by the code their header gives; None (with
+    issues) if the first column is missing or a header is not a code."""
+    folded = [name.casefold() for name in header]
+    start = next(
+        (folded.index(name.casefold()) for name in wide.after if name.casefold() in folded), None
+    )
+    if start is None:
+        issue(
+            row,
+            wide.after[0],
+            "",
+            _("The column is missing (the header has: %(header)s).")
+            % {"header": ", ".join(header)},
+        )
+        return None
+    resolve = _Resolver(wide.dimension, allowed[wide.dimension.name])
+    groups: dict[str, list[int]] = {}
+    failed = False
+    for index in range(start + 1, len(header)):
+        name = header[index]
+        code, reason = resolve(name)
+        if reason:
+            failed = True
+            issue(
+                row,
+                name or f"#{index + 1}",
+                name,
+                _("The column's name is not a code of %(dimension)s: %(reason)s")
+                % {"dimension": wide.dimension.name, "reason": reason},
+            )
+        elif code == _SKIP:
+            left_out[_("column %(name)s") % {"name": name}] = 0
+        else:
+            groups.setdefault(code, []).append(index)
+    if not groups and not failed:
+        failed = True
+        issue(
+            row,
+            wide.after[0],
+            "",
+            _("There are no value columns after this column."),
+        )
+    return None if failed else list(groups.items())
+
+
+def _wide_counts(
+    wide: WideSpec,
+    groups: list[tuple[str, list[int]]],
+    record: list[str],
+    header: list[str],
+    row: int,
+    issue: Any,
+) -> list[tuple[str, int]]:
+    """(code, count) of one row of a wide layout, without what the mapping leaves out."""
+    counts: list[tuple[str, int]] = []
+    for code, indexes in groups:
+        total: int | None = None
+        for index in indexes:
+            cell = _cell(record, index).strip()
+            if cell.isascii() and cell.isdigit():  # the usual case, checked fast
+                count: int | None = int(cell)
+            else:
+                count, reason = _parse_count("" if cell in wide.missing else cell, wide.empty)
+                if reason:
+                    issue(row, header[index], cell, reason)
+                    continue
+            if count is not None:
+                total = count if total is None else total + count
+        if total is None or (total == 0 and wide.zeros == "skip"):
+            continue
+        counts.append((code, total))
+    return counts
 
 
 def _cell(record: list[str], index: int) -> str:

@@ -105,7 +105,7 @@ class ImportReport:
                     "%(dropped)s left out, %(observations)s observations stored (batch %(batch)s)."
                 )
                 % values
-            )
+            ) + self._left_out()
         if self.outcome == ImportOutcome.VALID:
             return (
                 _(
@@ -113,8 +113,18 @@ class ImportReport:
                     "%(observations)s observations would be stored (dry run: nothing stored)."
                 )
                 % values
-            )
+            ) + self._left_out()
         return _("%(file)s was not imported: %(errors)s problems found, nothing stored.") % values
+
+    def _left_out(self) -> str:
+        """What the mapping's skip_non_countries left out, named (never left out silently)."""
+        if not self.result.left_out:
+            return ""
+        parts = [
+            f"{what} ({rows})" if rows else what
+            for what, rows in sorted(self.result.left_out.items())
+        ]
+        return " " + _("Left out as not countries: %(what)s.") % {"what": "; ".join(parts)}
 
     def write_issues_csv(self, path: Path) -> None:
         write_issues_csv(self.issues, path)

@@ -15,6 +15,7 @@ def mirador(request: HttpRequest) -> dict[str, object]:
         "mirador_is_demo": not settings.PRODUCTION,
         "may": {
             "read_people": permissions.can_read_personal_data(user),
+            "import_figures": permissions.can_import_figures(user),
             "view_audit_log": permissions.can_view_audit_log(user),
             "use_admin": permissions.can_use_admin(user),
         },

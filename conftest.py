@@ -3,12 +3,21 @@ organisation, built the same way the demo builds them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from mirador.accounts.models import Role, User
 from mirador.core.models import Country, Organisation, OrganisationType
+
+# Published sample files (CBP, IOM, UN DESA, boundaries) are read where they are kept, beside
+# the checkout, never copied into it; MIRADOR_SHARED_DATA points elsewhere when needed.
+SHARED_DATA = Path(
+    os.environ.get("MIRADOR_SHARED_DATA")
+    or Path(__file__).resolve().parent.parent / "shared" / "data"
+)
 
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 (test accounts only)
 

@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Sum
 from django.test import Client
 
+from conftest import SHARED_DATA
 from mirador.accounts.models import Role, User
 from mirador.accounts.services import api_token_issue
 from mirador.flows.models import Observation
@@ -19,8 +20,7 @@ from mirador.flows.tasks import run_pending_tasks
 
 pytestmark = pytest.mark.django_db
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-CBP_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 FORMAT = "cbp-sbo-encounters"
 IMPORTS = "/api/v1/imports/"
 HEADER = (

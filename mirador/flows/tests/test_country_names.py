@@ -10,6 +10,7 @@ from pathlib import Path
 import pycountry
 import pytest
 
+from conftest import SHARED_DATA
 from mirador.flows.country_names import (
     Match,
     _keys,
@@ -24,7 +25,6 @@ from mirador.flows.country_names import (
     split_country_list,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 CBP_FILE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 IOM_2020_FILE = SHARED_DATA / "iom_mmp" / "MissingMigrants-Global-2020-01-08T14-05-32.csv"
 IOM_2023_FILE = SHARED_DATA / "iom_mmp" / "mmp_global_2014_2023jul_kaggle.csv"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
+from conftest import SHARED_DATA
 from mirador.flows.country_names import resolve_country
 from mirador.flows.engine import load_mapping, parse_year, period_from
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
@@ -17,8 +18,7 @@ from mirador.flows.services import BatchStateError, ImportOutcome, batch_import,
 
 pytestmark = pytest.mark.django_db
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-CBP_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 FORMAT = "cbp-sbo-encounters"
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 

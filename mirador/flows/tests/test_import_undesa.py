@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
+from conftest import SHARED_DATA
 from mirador.flows.country_names import is_non_country, resolve_country
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
 from mirador.flows.services import ImportOutcome, batch_import
@@ -18,13 +19,7 @@ from mirador.flows.services import ImportOutcome, batch_import
 pytestmark = pytest.mark.django_db
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-UNDESA_SAMPLE = (
-    REPO_ROOT.parent
-    / "shared"
-    / "data"
-    / "undesa"
-    / "UN_MigrantStockByOriginAndDestination_2019_clean.csv"
-)
+UNDESA_SAMPLE = SHARED_DATA / "undesa" / "UN_MigrantStockByOriginAndDestination_2019_clean.csv"
 FORMAT = "undesa-migrant-stock"
 NOT_AVAILABLE = {"", "..", "-"}
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.test import Client
 
+from conftest import SHARED_DATA
 from mirador.accounts.models import Role, User
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
 from mirador.flows.tasks import run_pending_tasks
@@ -26,7 +27,7 @@ from mirador.flows.uploads import UploadState, upload_get
 pytestmark = pytest.mark.django_db
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CBP_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 FORMAT = "cbp-sbo-encounters"
 NEW = "/observatory/imports/"
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]

@@ -4,10 +4,11 @@ organisation, built the same way the demo builds them."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from mirador.accounts.models import Role, User
 from mirador.core.models import Country, Organisation, OrganisationType
@@ -18,6 +19,16 @@ SHARED_DATA = Path(
     os.environ.get("MIRADOR_SHARED_DATA")
     or Path(__file__).resolve().parent.parent / "shared" / "data"
 )
+
+
+@pytest.fixture(autouse=True)
+def messages_in_the_source_language() -> Iterator[None]:
+    """Code called straight from a test speaks English, the source language, so that tests can
+    compare messages; requests still get the language of their user, cookie or browser through
+    the locale middleware, and tests of Spanish ask for it with translation.override("es")."""
+    with translation.override("en"):
+        yield
+
 
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 (test accounts only)
 
@@ -50,6 +61,7 @@ def make_user(db: None, make_organisation: Callable[..., Organisation]) -> Calla
         organisation_kind: str = OrganisationType.GOVERNMENT,
         organisation: Organisation | None = None,
         is_superuser: bool = False,
+        preferred_language: str = "en",
     ) -> User:
         if organisation is None and country is not None:
             organisation = make_organisation(country=country, kind=organisation_kind)
@@ -61,6 +73,7 @@ def make_user(db: None, make_organisation: Callable[..., Organisation]) -> Calla
             organisation=organisation,
             is_superuser=is_superuser,
             is_staff=is_superuser,
+            preferred_language=preferred_language,
         )
 
     return make

@@ -90,7 +90,7 @@ def test_the_token_sent_as_bearer_identifies_the_program(client: Client, officer
         "role": Role.RECEPTION_OFFICER,
         "country": "HN",
         "organisation": str(officer.organisation),
-        "preferred_language": "es",
+        "preferred_language": officer.preferred_language,
     }
 
 

@@ -140,7 +140,9 @@ def write_issues_csv(issues: Iterable[ImportIssue], path: Path) -> None:
             )
 
 
-def _allowed_codes(dataset: Dataset, mapping: Mapping) -> dict[str, set[str]]:
+def allowed_codes(dataset: Dataset, mapping: Mapping) -> dict[str, set[str]]:
+    """The codes each dimension of `dataset` accepts; refuses a mapping that does not give
+    exactly the dataset's dimensions. Shared by imports and upload previews."""
     dimensions = {dimension.code: dimension for dimension in dataset.dimensions.all()}
     mapped = mapping.mapped_dimensions()
     if mapped != set(dimensions):
@@ -163,7 +165,7 @@ def _observations(
 ) -> Iterator[ParsedObservation]:
     # Not a generator itself: the codes are read from the database now, before the caller
     # starts writing (a COPY in progress holds the connection).
-    allowed = _allowed_codes(dataset, mapping)
+    allowed = allowed_codes(dataset, mapping)
     rows = read_observations(mapping, info, allowed=allowed, result=result)
     return _counted(
         combine_duplicates(

@@ -39,7 +39,6 @@ from mirador.core.errors import ApplicationError, NotFoundError, PermissionDenie
 from mirador.flows.engine import (
     FileInfo,
     ImportIssue,
-    Mapping,
     MappingError,
     ParsedObservation,
     ReadResult,
@@ -55,9 +54,8 @@ from mirador.flows.models import (
     BatchStatus,
     Dataset,
     ImportBatch,
-    allowed_values,
 )
-from mirador.flows.services import ImportOutcome, batch_import, write_issues_csv
+from mirador.flows.services import ImportOutcome, allowed_codes, batch_import, write_issues_csv
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -412,23 +410,6 @@ def upload_store_run(*, job_id: str) -> str:
     return job.state
 
 
-def _allowed_codes(dataset: Dataset, mapping: Mapping) -> dict[str, set[str]]:
-    dimensions = {dimension.code: dimension for dimension in dataset.dimensions.all()}
-    if mapping.mapped_dimensions() != set(dimensions):
-        raise MappingError(
-            _(
-                "The mapping does not fit the dataset %(dataset)s: it declares %(declared)s; "
-                "the mapping gives %(mapped)s."
-            )
-            % {
-                "dataset": dataset.code,
-                "declared": ", ".join(sorted(dimensions)),
-                "mapped": ", ".join(sorted(mapping.mapped_dimensions())),
-            }
-        )
-    return {code: allowed_values(dimension) for code, dimension in dimensions.items()}
-
-
 def _line_count(path: Path) -> int:
     count = 0
     with path.open("rb") as handle:
@@ -466,7 +447,7 @@ def _validate(job: UploadJob, owner: User) -> None:
         return
 
     result = ReadResult()
-    allowed = _allowed_codes(dataset, mapping)
+    allowed = allowed_codes(dataset, mapping)
     scope = permissions.import_countries(owner)
     lines = _line_count(job.path)
     mapped = mapping.mapped_dimensions()

@@ -75,12 +75,11 @@ Row numbers are 1-based record numbers of the file as a spreadsheet shows them.
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -90,14 +89,14 @@ from django.utils.translation import gettext_lazy
 
 from mirador.core.errors import ApplicationError
 from mirador.flows.models import OBSERVATION_DIMENSIONS, PeriodType
+from mirador.flows.readers import IssueSink, Table, open_tables
 
 FORMATS_DIR = Path(__file__).resolve().parent / "formats"
 # Kept in memory and in the batch's report; the count goes on beyond.
 MAX_ISSUES_KEPT = 10_000
 _SNIFF_BYTES = 64 * 1024
 _HASH_CHUNK = 1024 * 1024
-_DELIMITERS = (",", ";", "\t", "|")
-_READERS = ("csv",)
+_READERS = ("csv",)  # flows.readers reads each
 _PERIOD_RULES = ("calendar-month", "us-fiscal-month", "calendar-year")
 _EMPTY_RULES = ("error", "skip", "zero")
 _ZERO_RULES = ("store", "skip")
@@ -170,6 +169,20 @@ class ImportIssue:
 ISSUE_FIELDS = ("file", "sheet", "row", "column", "value", "reason")
 
 
+class RowContext(NamedTuple):
+    """Where a data row is and what the mapping made of it, for `on_record` callbacks."""
+
+    sheet: str
+    row: int
+    period: datetime.date
+    coordinates: tuple[str, ...]  # before a value column's `set` or a [wide] column
+
+
+# on_record(context, {field: cell}) for the mapping's [records] fields; it reports problems
+# into the ReadResult it was made with, which leaves the row's observations out.
+RecordCallback = Callable[[RowContext, dict[str, str]], None]
+
+
 class ParsedObservation(NamedTuple):
     period: datetime.date
     period_type: str
@@ -225,6 +238,12 @@ class Mapping:
     values: tuple[ValueSpec, ...]
     path: Path
     wide: WideSpec | None = None
+    # Who publishes the figures: a corrected revision replaces the same source's figures.
+    source: str = ""
+    # [records]: what kind of record each data row also is ("incident"), and the columns
+    # its fields come from (see flows.records).
+    record_kind: str = ""
+    record_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def mapped_dimensions(self) -> set[str]:
         names = set(self.constants) | {spec.name for spec in self.dimensions}
@@ -249,6 +268,11 @@ def format_mapping_path(format_code: str) -> Path:
             % {"code": format_code, "formats": ", ".join(available_formats())}
         )
     return path
+
+
+def mapping_for(format_code: str, path: Path, mapping_path: Path | None = None) -> Mapping:
+    """The mapping to read `path` with: the one given, else the format's own."""
+    return load_mapping(mapping_path if mapping_path else format_mapping_path(format_code))
 
 
 def _columns(value: Any, where: str) -> tuple[str, ...]:
@@ -353,6 +377,12 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         values=values,
         path=path,
         wide=wide,
+        source=str(fmt.get("source", fmt["code"])),
+        record_kind=str(raw.get("records", {}).get("kind", "")),
+        record_fields={
+            str(name): _columns(columns, f"[records.fields] {name}")
+            for name, columns in raw.get("records", {}).get("fields", {}).items()
+        },
     )
     unknown = sorted(mapping.mapped_dimensions() - set(OBSERVATION_DIMENSIONS))
     if unknown:
@@ -444,12 +474,6 @@ def inspect_file(path: Path, *, encoding: str = "auto") -> FileInfo:
             except UnicodeDecodeError:
                 detected = "latin-1"
     return FileInfo(path=path, name=name, size=size, sha256=digest.hexdigest(), encoding=detected)
-
-
-def _guess_delimiter(line: str) -> str:
-    counts = {delimiter: line.count(delimiter) for delimiter in _DELIMITERS}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
 
 
 # --- Rows --------------------------------------------------------------------------------
@@ -551,162 +575,131 @@ def read_observations(
     *,
     allowed: dict[str, set[str]],
     result: ReadResult,
-    sheet: str = "",
+    on_record: RecordCallback | None = None,
 ) -> Iterator[ParsedObservation]:
     """Stream the observations of a file. Problems go to `result`; once there is one, the
     caller must not store anything, but reading goes on so that the report is complete.
 
-    `allowed` gives, per dimension the mapping uses, the codes it accepts."""
-    encoding = info.encoding if mapping.encoding == "auto" else mapping.encoding
-    result.encoding = encoding
+    `allowed` gives, per dimension the mapping uses, the codes it accepts. `on_record`, if
+    given, is called with every data row the mapping turns into observations without a
+    problem (see `flows.records`), before its observations are yielded."""
+    result.encoding = info.encoding if mapping.encoding == "auto" else mapping.encoding
 
-    def issue(row: int | None, column: str, value: str, reason: str) -> None:
+    def issue(sheet: str, row: int | None, column: str, value: str, reason: str) -> None:
         result.add(ImportIssue(info.name, sheet, row, column, value, reason))
 
     positions = {name: index for index, name in enumerate(OBSERVATION_DIMENSIONS)}
     base = [""] * len(OBSERVATION_DIMENSIONS)
     for name, code in mapping.constants.items():
         if code not in allowed.get(name, set()):
-            issue(None, name, code, _("The mapping's constant is not a code of the dimension."))
+            issue("", None, name, code, _("The mapping's constant is not a code of the dimension."))
             return
         base[positions[name]] = code
 
-    with info.path.open(encoding=encoding, newline="", errors="strict") as handle:
-        records: Iterable[list[str]]
-        try:
-            # Guess from the header line: title and note lines above it may have no delimiter.
-            lines = [handle.readline(_SNIFF_BYTES) for _line in range(mapping.header_row)]
-            sample = lines[-1] if lines[-1].strip() else next((x for x in lines if x.strip()), "")
-            delimiter = (
-                _guess_delimiter(sample) if mapping.delimiter == "auto" else mapping.delimiter
-            )
-            handle.seek(0)
-        except UnicodeDecodeError as error:
-            issue(
-                1,
-                "",
-                "",
-                _("The file is not %(encoding)s text: %(error)s.")
-                % {"encoding": encoding, "error": error.reason},
-            )
+    for table in open_tables(mapping, info, issue):
+        result.encoding = table.encoding or result.encoding
+        result.delimiter = table.delimiter or result.delimiter
+        yield from _table_observations(
+            mapping, table, allowed, result, base, positions, on_record, issue
+        )
+
+
+def _table_observations(
+    mapping: Mapping,
+    table: Table,
+    allowed: dict[str, set[str]],
+    result: ReadResult,
+    base: list[str],
+    positions: dict[str, int],
+    on_record: RecordCallback | None,
+    issue_at: IssueSink,
+) -> Iterator[ParsedObservation]:
+    sheet, header = table.sheet, table.header
+
+    def issue(row: int | None, column: str, value: str, reason: str) -> None:
+        issue_at(sheet, row, column, value, reason)
+
+    columns = _bind_columns(mapping, header, issue, table.header_row)
+    if columns is None:
+        return
+    (year_at, month_at, dimension_at, value_at, drop_at, record_at) = columns
+    wide_groups: list[tuple[str, list[int]]] = []
+    wide_position = -1
+    if mapping.wide is not None:
+        bound = _bind_wide(mapping.wide, header, allowed, issue, table.header_row, result.left_out)
+        if bound is None:
             return
-        result.delimiter = delimiter
-        records = csv.reader(handle, delimiter=delimiter)
-        row = 0
-        header: list[str] | None = None
-        try:
-            for row, record in enumerate(records, start=1):
-                if header is None:
-                    if row == mapping.header_row:
-                        cells = [cell.strip().lstrip("\ufeff") for cell in record]
-                        if not any(cells):
-                            break
-                        header = cells
-                        columns = _bind_columns(mapping, header, issue, row)
-                        if columns is None:
-                            return
-                        (year_at, month_at, dimension_at, value_at, drop_at) = columns
-                        wide_groups: list[tuple[str, list[int]]] = []
-                        if mapping.wide is not None:
-                            bound = _bind_wide(
-                                mapping.wide, header, allowed, issue, row, result.left_out
-                            )
-                            if bound is None:
-                                return
-                            wide_groups = bound
-                            wide_position = positions[mapping.wide.dimension.name]
-                        resolvers = [
-                            (
-                                positions[spec.name],
-                                index,
-                                header[index],
-                                _Resolver(spec, allowed[spec.name]),
-                            )
-                            for spec, index in zip(mapping.dimensions, dimension_at, strict=True)
-                        ]
-                    continue
-                if not any(cell.strip() for cell in record):
-                    continue
-                result.rows_read += 1
-                if any(pattern.search(_cell(record, index)) for index, pattern in drop_at):
-                    result.rows_dropped += 1
-                    continue
-                errors_before = result.issue_count
-                coordinates = list(base)
-                year_cell = _cell(record, year_at)
-                year = parse_year(year_cell)
-                if year is None:
-                    issue(row, header[year_at], year_cell, _("Not a year."))
-                month = None
-                if month_at is not None:
-                    month_cell = _cell(record, month_at)
-                    month = parse_month(month_cell)
-                    if month is None:
-                        issue(row, header[month_at], month_cell, _("Not a month."))
-                skipped = ""
-                for position, index, column, resolve in resolvers:
-                    cell = _cell(record, index)
-                    code, reason = resolve(cell)
-                    if reason:
-                        issue(row, column, cell, reason)
-                    elif code == _SKIP:
-                        skipped = f"{column}: {cell.strip()}"
-                    coordinates[position] = code
-                if skipped and result.issue_count == errors_before:
-                    result.rows_dropped += 1
-                    result.left_out[skipped] = result.left_out.get(skipped, 0) + 1
-                    continue
-                counts: list[tuple[ValueSpec, int]] = []
-                for spec, index in zip(mapping.values, value_at, strict=True):
-                    cell = _cell(record, index).strip()
-                    count, reason = _parse_count(cell, spec.empty)
-                    if reason:
-                        issue(row, header[index], cell, reason)
-                    elif count is not None:
-                        counts.append((spec, count))
-                wide_counts = (
-                    _wide_counts(mapping.wide, wide_groups, record, header, row, issue)
-                    if mapping.wide is not None
-                    else []
-                )
-                if result.issue_count > errors_before or year is None:
-                    continue
-                period, period_type = period_from(mapping.period_rule, year, month)
-                for code, count in wide_counts:
-                    coordinates[wide_position] = code
-                    yield ParsedObservation(
-                        period, period_type, tuple(coordinates), count, row, sheet
-                    )
-                for spec, count in counts:
-                    values = coordinates
-                    if spec.set:
-                        values = list(coordinates)
-                        for name, code in spec.set.items():
-                            values[positions[name]] = code
-                    yield ParsedObservation(period, period_type, tuple(values), count, row, sheet)
-        except UnicodeDecodeError as error:
-            issue(
-                row + 1,
-                "",
-                "",
-                _("The file is not %(encoding)s text: %(error)s.")
-                % {"encoding": encoding, "error": error.reason},
+        wide_groups = bound
+        wide_position = positions[mapping.wide.dimension.name]
+    resolvers = [
+        (positions[spec.name], index, header[index], _Resolver(spec, allowed[spec.name]))
+        for spec, index in zip(mapping.dimensions, dimension_at, strict=True)
+    ]
+    for row, record in table.rows:
+        if not any(cell.strip() for cell in record):
+            continue
+        result.rows_read += 1
+        if any(pattern.search(_cell(record, index)) for index, pattern in drop_at):
+            result.rows_dropped += 1
+            continue
+        errors_before = result.issue_count
+        coordinates = list(base)
+        year_cell = _cell(record, year_at)
+        year = parse_year(year_cell)
+        if year is None:
+            issue(row, header[year_at], year_cell, _("Not a year."))
+        month = None
+        if month_at is not None:
+            month_cell = _cell(record, month_at)
+            month = parse_month(month_cell)
+            if month is None:
+                issue(row, header[month_at], month_cell, _("Not a month."))
+        skipped = ""
+        for position, index, column, resolve in resolvers:
+            cell = _cell(record, index)
+            code, reason = resolve(cell)
+            if reason:
+                issue(row, column, cell, reason)
+            elif code == _SKIP:
+                skipped = f"{column}: {cell.strip()}"
+            coordinates[position] = code
+        if skipped and result.issue_count == errors_before:
+            result.rows_dropped += 1
+            result.left_out[skipped] = result.left_out.get(skipped, 0) + 1
+            continue
+        counts: list[tuple[ValueSpec, int]] = []
+        for spec, index in zip(mapping.values, value_at, strict=True):
+            cell = _cell(record, index).strip()
+            count, reason = _parse_count(cell, spec.empty)
+            if reason:
+                issue(row, header[index], cell, reason)
+            elif count is not None:
+                counts.append((spec, count))
+        wide_counts = (
+            _wide_counts(mapping.wide, wide_groups, record, header, row, issue)
+            if mapping.wide is not None
+            else []
+        )
+        if result.issue_count > errors_before or year is None:
+            continue
+        period, period_type = period_from(mapping.period_rule, year, month)
+        if on_record is not None:
+            on_record(
+                RowContext(sheet=sheet, row=row, period=period, coordinates=tuple(coordinates)),
+                {name: _cell(record, index) for name, index in record_at.items()},
             )
-        except csv.Error as error:
-            issue(
-                row + 1,
-                "",
-                "",
-                _("The file is not a readable CSV table: %(error)s.") % {"error": error},
-            )
-        if header is None:
-            issue(
-                mapping.header_row,
-                "",
-                "",
-                _("The file has no header row (row %(row)s is empty or missing).")
-                % {"row": mapping.header_row},
-            )
+            if result.issue_count > errors_before:
+                continue
+        for code, count in wide_counts:
+            coordinates[wide_position] = code
+            yield ParsedObservation(period, period_type, tuple(coordinates), count, row, sheet)
+        for spec, count in counts:
+            values = coordinates
+            if spec.set:
+                values = list(coordinates)
+                for name, code in spec.set.items():
+                    values[positions[name]] = code
+            yield ParsedObservation(period, period_type, tuple(values), count, row, sheet)
 
 
 def _bind_wide(
@@ -819,6 +812,7 @@ def _bind_columns(
         list[int],
         list[int],
         list[tuple[int, re.Pattern[str]]],
+        dict[str, int],
     ]
     | None
 ):
@@ -849,57 +843,7 @@ def _bind_columns(
     dimension_at = [find(spec.columns) for spec in mapping.dimensions]
     value_at = [find(spec.columns) for spec in mapping.values]
     drop_at = [(find(columns), pattern) for columns, pattern in mapping.drop]
+    record_at = {name: find(columns) for name, columns in mapping.record_fields.items()}
     if missing:
         return None
-    return year_at, month_at, dimension_at, value_at, drop_at
-
-
-def combine_duplicates(
-    observations: Iterable[ParsedObservation],
-    *,
-    sum_duplicates: bool,
-    result: ReadResult,
-    file_name: str,
-) -> Iterator[ParsedObservation]:
-    """One observation per coordinates: a second row with the same coordinates is an error,
-    or, when the mapping says so, its count is added to the first (which keeps its row)."""
-    if sum_duplicates:
-        totals: dict[tuple[Any, ...], ParsedObservation] = {}
-        for observation in observations:
-            key = (observation.period, observation.period_type, observation.coordinates)
-            earlier = totals.get(key)
-            totals[key] = (
-                observation
-                if earlier is None
-                else earlier._replace(value=earlier.value + observation.value)
-            )
-        yield from totals.values()
-        return
-    seen: dict[tuple[Any, ...], int] = {}
-    for observation in observations:
-        key = (observation.period, observation.period_type, observation.coordinates)
-        earlier_row = seen.setdefault(key, observation.row)
-        if earlier_row != observation.row:
-            result.add(
-                ImportIssue(
-                    file_name,
-                    observation.sheet,
-                    observation.row,
-                    "",
-                    _describe(observation),
-                    _("Duplicated coordinate: row %(row)s has the same period and dimensions.")
-                    % {"row": earlier_row},
-                )
-            )
-            continue
-        yield observation
-
-
-def _describe(observation: ParsedObservation) -> str:
-    parts = [f"{observation.period:%Y-%m}"]
-    parts += [
-        f"{name}={code}"
-        for name, code in zip(OBSERVATION_DIMENSIONS, observation.coordinates, strict=True)
-        if code
-    ]
-    return " ".join(parts)
+    return year_at, month_at, dimension_at, value_at, drop_at, record_at

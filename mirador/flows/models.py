@@ -8,7 +8,9 @@ country that publishes another breakdown adds codes, not code.
 How the coordinates are stored, and why: one fixed column per dimension on `Observation`
 (`reporting_country`, `from_country`, `to_country`, `citizenship` for the countries; `sex`,
 `age_group`, `demographic`, `unaccompanied`, `means`, `subdivision`, `authority`,
-`encounter_type`, `component`, `route`, `cause` for the other code lists), each a short string
+`encounter_type`, `component`, `route`, `cause`, `measure` for the other code lists; `measure`
+tells apart several counts of one event, such as dead, missing and survivors of an incident,
+which are never added up across measures), each a short string
 holding a code, with "" for "the dataset does not have this dimension".
 - Aggregating is a plain `GROUP BY citizenship, period` over indexed columns, the same SQL on
   SQLite and PostgreSQL; a key string plus JSON would need JSON extraction in every query,
@@ -28,6 +30,14 @@ not declare, or without one in a dimension it does declare, is refused.
 Provenance: every observation knows its import batch (file name, SHA-256, format, who and when)
 and its source sheet and row. One succeeded batch per file and format: importing the same file
 again changes nothing.
+
+Corrections: a batch belongs to a source (the mapping's `source`, by default its format code).
+A corrected revision of a source replaces that source's current observations for the periods
+(and reporting countries) it covers; the replaced rows move to `ObservationHistory` with the
+interval during which they were current, and so do the rows of a rolled-back batch. The
+`Observation` table therefore holds exactly the current figures (analytics need no filter),
+and any earlier state is the current rows current since before it plus the history rows whose
+interval contains it (`flows.selectors`).
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ CODED_DIMENSIONS = (
     "component",
     "route",
     "cause",
+    "measure",
 )
 # Every dimension an observation can have: each is a column of Observation.
 OBSERVATION_DIMENSIONS = COUNTRY_DIMENSIONS + CODED_DIMENSIONS
@@ -159,6 +170,12 @@ class ImportBatch(BaseModel):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     error_report = models.JSONField(_("error report"), default=list, blank=True)
+    # What a revision replaces: the current figures of the same source (and dataset).
+    source = models.CharField(_("source"), max_length=80, blank=True, db_index=True)
+    # Rows with problems the user chose to set aside, storing the valid rows only.
+    set_aside_count = models.PositiveIntegerField(_("rows set aside"), default=0)
+    replaced_count = models.PositiveBigIntegerField(_("observations replaced"), default=0)
+    rolled_back_at = models.DateTimeField(_("rolled back at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -181,11 +198,11 @@ def _dimension_field(verbose_name: Any) -> models.CharField[str, str]:
     return models.CharField(verbose_name, max_length=CODE_MAX_LENGTH, blank=True, default="")
 
 
-class Observation(models.Model):
-    """A count at coordinates, with its source. Integer key: there are millions of these."""
+class ObservationFields(models.Model):
+    """What an observation is, shared by the current figures and their history."""
 
     id = models.BigAutoField(primary_key=True)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="observations")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
     period = models.DateField(_("period (first day)"))
     period_type = models.CharField(_("period type"), max_length=10, choices=PeriodType.choices)
     reporting_country = _dimension_field(_("reporting country"))
@@ -203,10 +220,30 @@ class Observation(models.Model):
     component = _dimension_field(_("component"))
     route = _dimension_field(_("route"))
     cause = _dimension_field(_("cause"))
+    measure = _dimension_field(_("measure"))
     value = models.PositiveBigIntegerField(_("value"), validators=[MinValueValidator(0)])
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="observations")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
     source_sheet = models.CharField(_("source sheet"), max_length=120, blank=True)
     source_row = models.PositiveBigIntegerField(_("source row"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.period:%Y-%m}: {self.value}"
+
+    def coordinates(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in OBSERVATION_DIMENSIONS}
+
+
+class Observation(ObservationFields):
+    """A current count at coordinates, with its source. Integer key: there are millions."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="observations")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="observations")
+    # Null: current since its batch finished. Set when a rollback of a revision makes the
+    # figures it had replaced current again.
+    current_since = models.DateTimeField(_("current since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("observation")
@@ -226,12 +263,6 @@ class Observation(models.Model):
             models.Index(fields=["dataset", "citizenship"], name="flows_obs_dataset_citizen"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.dataset_id} {self.period:%Y-%m}: {self.value}"
-
-    def coordinates(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in OBSERVATION_DIMENSIONS}
-
     def clean(self) -> None:
         super().clean()
         check_period(self.period, self.period_type)
@@ -243,6 +274,89 @@ class Observation(models.Model):
                 errors[name] = str(_("Not a code of this dimension."))
         if errors:
             raise ValidationError(errors)
+
+
+class HistoryReason(models.TextChoices):
+    REVISED = "revised", _("Replaced by a corrected revision")
+    ROLLED_BACK = "rolled_back", _("Its batch was rolled back")
+
+
+class ObservationHistory(ObservationFields):
+    """An observation that is no longer current, with the interval during which it was:
+    replaced by a corrected revision of its source, or removed when its batch was rolled back.
+    Rows are only added; `flows.selectors` rebuilds any earlier state from them."""
+
+    valid_from = models.DateTimeField(_("current from"))
+    valid_to = models.DateTimeField(_("current until"))
+    ended_by = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_observations",
+        help_text=_("The revision that replaced it; empty when its batch was rolled back."),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=HistoryReason.choices)
+
+    class Meta:
+        verbose_name = _("past observation")
+        verbose_name_plural = _("past observations")
+        indexes = [
+            models.Index(fields=["dataset", "valid_to"], name="flows_hist_dataset_valid_to"),
+        ]
+
+
+class Incident(models.Model):
+    """One event of a source that reports events rather than counts (an IOM Missing Migrants
+    Project incident: where, when, how many dead, missing and surviving, of which origins).
+    Its counts also go into the dataset's observations; the incident keeps what counts cannot
+    hold (coordinates, several countries of origin, the source and its quality) for maps and
+    for tracing a figure back to the events behind it."""
+
+    id = models.BigAutoField(primary_key=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="incidents")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="incidents")
+    source_row = models.PositiveBigIntegerField(_("source row"))
+    source_sheet = models.CharField(_("source sheet"), max_length=120, blank=True)
+    source_id = models.CharField(_("identifier at the source"), max_length=60, blank=True)
+    period = models.DateField(_("month (first day)"))
+    date = models.DateField(_("date"), null=True, blank=True)
+    region = models.CharField(_("region of incident"), max_length=120, blank=True)
+    location = models.TextField(_("location"), blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    route = models.CharField(_("migration route"), max_length=CODE_MAX_LENGTH, blank=True)
+    cause = models.CharField(_("cause of death"), max_length=CODE_MAX_LENGTH, blank=True)
+    # ISO 3166-1 alpha-2 codes; ["_U"] when the source says unknown.
+    origins = models.JSONField(_("countries of origin"), default=list, blank=True)
+    dead = models.PositiveIntegerField(_("dead"), null=True, blank=True)
+    missing = models.PositiveIntegerField(_("missing"), null=True, blank=True)
+    survivors = models.PositiveIntegerField(_("survivors"), null=True, blank=True)
+    females = models.PositiveIntegerField(_("females"), null=True, blank=True)
+    males = models.PositiveIntegerField(_("males"), null=True, blank=True)
+    children = models.PositiveIntegerField(_("children"), null=True, blank=True)
+    information_source = models.TextField(_("information source"), blank=True)
+    url = models.TextField(_("source links"), blank=True)
+    source_quality = models.PositiveSmallIntegerField(_("source quality"), null=True, blank=True)
+    # Set when a corrected revision of the source replaces this incident's period, or its
+    # batch is rolled back: selectors show only incidents where it is empty.
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_incidents",
+    )
+
+    class Meta:
+        ordering = ["period", "source_row"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["dataset", "period"], name="flows_incident_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.location[:40]}"
 
 
 def allowed_values(dimension: Dimension) -> set[str]:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mirador.core.errors import ApplicationError
+from mirador.flows.duplicates import combine_duplicates
 from mirador.flows.engine import (
     ISSUE_FIELDS,
     FileInfo,
@@ -29,25 +29,23 @@ from mirador.flows.engine import (
     MappingError,
     ParsedObservation,
     ReadResult,
-    combine_duplicates,
-    format_mapping_path,
     inspect_file,
-    load_mapping,
+    mapping_for,
     read_observations,
 )
 from mirador.flows.models import (
-    OBSERVATION_DIMENSIONS,
     BatchStatus,
     Dataset,
     ImportBatch,
     Observation,
     allowed_values,
 )
+from mirador.flows.records import RecordWriter, record_writer
+from mirador.flows.storage import store
 
 if TYPE_CHECKING:
     from mirador.accounts.models import User
 
-CHUNK_SIZE = 5_000
 # How many issues a failed batch keeps in the database; the full list is in the report.
 ISSUES_STORED = 1_000
 
@@ -160,13 +158,25 @@ def allowed_codes(dataset: Dataset, mapping: Mapping) -> dict[str, set[str]]:
     return {code: allowed_values(dimension) for code, dimension in dimensions.items()}
 
 
-def _observations(
-    mapping: Mapping, info: FileInfo, dataset: Dataset, result: ReadResult
+def import_rows(
+    mapping: Mapping,
+    info: FileInfo,
+    dataset: Dataset,
+    result: ReadResult,
+    records: RecordWriter | None = None,
 ) -> Iterator[ParsedObservation]:
+    """The observations a file gives, checked and counted, duplicates resolved: what an import
+    stores and an upload preview shows. Problems go to `result`."""
     # Not a generator itself: the codes are read from the database now, before the caller
     # starts writing (a COPY in progress holds the connection).
     allowed = allowed_codes(dataset, mapping)
-    rows = read_observations(mapping, info, allowed=allowed, result=result)
+    rows = read_observations(
+        mapping,
+        info,
+        allowed=allowed,
+        result=result,
+        on_record=records.add if records is not None else None,
+    )
     return _counted(
         combine_duplicates(
             rows, sum_duplicates=mapping.sum_duplicates, result=result, file_name=info.name
@@ -196,7 +206,7 @@ def batch_import(
 ) -> ImportReport:
     """Import a file in a format (a mapping of flows/formats, or the one given). Returns a
     report; raises ApplicationError only for a file or mapping that cannot be read at all."""
-    mapping = load_mapping(Path(mapping_path) if mapping_path else format_mapping_path(format_code))
+    mapping = mapping_for(format_code, Path(path), Path(mapping_path) if mapping_path else None)
     info = inspect_file(Path(path), encoding=mapping.encoding)
     try:
         dataset = Dataset.objects.get(code=mapping.dataset)
@@ -217,7 +227,8 @@ def batch_import(
 
     result = report.result
     if dry_run:
-        for _observation in _observations(mapping, info, dataset, result):
+        checker = record_writer(mapping, dataset, None, result)
+        for _observation in import_rows(mapping, info, dataset, result, checker):
             pass
         report.outcome = ImportOutcome.VALID if not result.issue_count else ImportOutcome.FAILED
         return report
@@ -236,7 +247,15 @@ def batch_import(
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.create(status=BatchStatus.IMPORTED, **batch_fields)
-            _store(batch, dataset, _observations(mapping, info, dataset, result), result)
+            records = record_writer(mapping, dataset, batch, result)
+            store(
+                batch,
+                dataset,
+                import_rows(mapping, info, dataset, result, records),
+                result,
+            )
+            if records is not None:
+                records.close()
             if result.issue_count:
                 raise _InvalidFile
             batch.rows_read = result.rows_read
@@ -266,83 +285,6 @@ def batch_import(
         return report
     report.outcome, report.batch = ImportOutcome.IMPORTED, batch
     return report
-
-
-def _store(
-    batch: ImportBatch, dataset: Dataset, rows: Iterator[ParsedObservation], result: ReadResult
-) -> None:
-    """Write the observations as they stream past: PostgreSQL's COPY there (an import is bound
-    by writing, and COPY writes several times faster than multi-row INSERTs), bulk_create in
-    chunks elsewhere. Once a problem is found, keep reading (for the report) but stop writing,
-    as the transaction will be rolled back. The rows were checked by the engine as
-    Observation.clean would check them (dimensions of the dataset, codes, periods), once per
-    distinct value rather than once per row."""
-    if connection.vendor == "postgresql":
-        _copy(batch, dataset, rows, result)
-        return
-    while True:
-        chunk = list(islice(rows, CHUNK_SIZE))
-        if not chunk:
-            return
-        # The engine yields no observation from a row with a problem; any problem anywhere
-        # means the whole batch is rolled back, so writing more would be wasted.
-        if result.issue_count:
-            continue
-        Observation.objects.bulk_create(
-            [_observation(batch, dataset, row) for row in chunk], batch_size=CHUNK_SIZE
-        )
-
-
-_COPY_COLUMNS = (
-    "dataset_id",
-    "batch_id",
-    "period",
-    "period_type",
-    *OBSERVATION_DIMENSIONS,
-    "value",
-    "source_sheet",
-    "source_row",
-)
-
-
-def _copy(
-    batch: ImportBatch, dataset: Dataset, rows: Iterator[ParsedObservation], result: ReadResult
-) -> None:
-    from psycopg import sql
-
-    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
-        table=sql.Identifier(Observation._meta.db_table),
-        columns=sql.SQL(", ").join(sql.Identifier(column) for column in _COPY_COLUMNS),
-    )
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            if result.issue_count:
-                continue
-            copy.write_row(
-                (
-                    dataset.pk,
-                    batch.pk,
-                    row.period,
-                    row.period_type,
-                    *row.coordinates,
-                    row.value,
-                    row.sheet,
-                    row.row,
-                )
-            )
-
-
-def _observation(batch: ImportBatch, dataset: Dataset, row: ParsedObservation) -> Observation:
-    return Observation(
-        dataset=dataset,
-        batch=batch,
-        period=row.period,
-        period_type=row.period_type,
-        value=row.value,
-        source_row=row.row,
-        source_sheet=row.sheet,
-        **dict(zip(OBSERVATION_DIMENSIONS, row.coordinates, strict=True)),
-    )
 
 
 @transaction.atomic

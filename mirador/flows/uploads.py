@@ -43,11 +43,10 @@ from mirador.flows.engine import (
     ParsedObservation,
     ReadResult,
     available_formats,
-    combine_duplicates,
     format_mapping_path,
     inspect_file,
     load_mapping,
-    read_observations,
+    mapping_for,
 )
 from mirador.flows.models import (
     OBSERVATION_DIMENSIONS,
@@ -55,7 +54,14 @@ from mirador.flows.models import (
     Dataset,
     ImportBatch,
 )
-from mirador.flows.services import ImportOutcome, allowed_codes, batch_import, write_issues_csv
+from mirador.flows.readers import count_records
+from mirador.flows.records import record_writer
+from mirador.flows.services import (
+    ImportOutcome,
+    batch_import,
+    import_rows,
+    write_issues_csv,
+)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -265,7 +271,7 @@ def upload_create(
             _save_upload(mapping_file, directory / "mapping.toml")
             mapping = load_mapping(directory / "mapping.toml")
         else:
-            mapping = load_mapping(format_mapping_path(format_code))
+            mapping = mapping_for(format_code, directory / name)
     except ApplicationError:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -410,16 +416,8 @@ def upload_store_run(*, job_id: str) -> str:
     return job.state
 
 
-def _line_count(path: Path) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            count += chunk.count(b"\n")
-    return max(count, 1)
-
-
 def _validate(job: UploadJob, owner: User) -> None:
-    mapping = load_mapping(job.mapping_path or format_mapping_path(job.format_code))
+    mapping = mapping_for(job.format_code, job.path, job.mapping_path)
     info: FileInfo = inspect_file(job.path, encoding=mapping.encoding)
     try:
         dataset = Dataset.objects.get(code=mapping.dataset)
@@ -447,9 +445,8 @@ def _validate(job: UploadJob, owner: User) -> None:
         return
 
     result = ReadResult()
-    allowed = allowed_codes(dataset, mapping)
     scope = permissions.import_countries(owner)
-    lines = _line_count(job.path)
+    lines = count_records(mapping, info)
     mapped = mapping.mapped_dimensions()
     country_dimension = next((d for d in PREVIEW_COUNTRY_DIMENSIONS if d in mapped), "")
     country_at = OBSERVATION_DIMENSIONS.index(country_dimension) if country_dimension else -1
@@ -461,12 +458,9 @@ def _validate(job: UploadJob, owner: User) -> None:
     total = 0
     last_write = time.monotonic()
 
-    rows = read_observations(mapping, info, allowed=allowed, result=result)
-    observations: Iterator[ParsedObservation] = combine_duplicates(
-        rows, sum_duplicates=mapping.sum_duplicates, result=result, file_name=info.name
-    )
+    checker = record_writer(mapping, dataset, None, result)
+    observations = import_rows(mapping, info, dataset, result, checker)
     for observation in observations:
-        result.observations += 1
         reporting = observation.coordinates[reporting_at]
         if scope is not None and reporting and reporting not in scope:
             if reporting not in refused_countries:

@@ -96,7 +96,7 @@ FORMATS_DIR = Path(__file__).resolve().parent / "formats"
 MAX_ISSUES_KEPT = 10_000
 _SNIFF_BYTES = 64 * 1024
 _HASH_CHUNK = 1024 * 1024
-_READERS = ("csv",)  # flows.readers reads each
+_READERS = ("csv", "xlsx")  # flows.readers reads each
 _PERIOD_RULES = ("calendar-month", "us-fiscal-month", "calendar-year")
 _EMPTY_RULES = ("error", "skip", "zero")
 _ZERO_RULES = ("store", "skip")
@@ -238,6 +238,10 @@ class Mapping:
     values: tuple[ValueSpec, ...]
     path: Path
     wide: WideSpec | None = None
+    # xlsx: the sheets to read, by name or 1-based position ("2"); empty: the first sheet.
+    sheets: tuple[str, ...] = ()
+    # How many rows the header spans, ending at header_row (merged cells above columns).
+    header_rows: int = 1
     # Who publishes the figures: a corrected revision replaces the same source's figures.
     source: str = ""
     # [records]: what kind of record each data row also is ("incident"), and the columns
@@ -319,6 +323,8 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
     header_row = int(reader.get("header_row", 1))
     if header_row < 1:
         raise MappingError(_("[reader] header_row counts from 1."))
+    if not 1 <= int(reader.get("header_rows", 1)) <= header_row:
+        raise MappingError(_("[reader] header_rows must be between 1 and header_row."))
     delimiter = str(reader.get("delimiter", "auto"))
     if delimiter != "auto" and len(delimiter) != 1:
         raise MappingError(_("[reader] delimiter must be one character or “auto”."))
@@ -364,6 +370,8 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         encoding=encoding,
         delimiter=delimiter,
         header_row=header_row,
+        sheets=tuple(str(sheet) for sheet in _as_list(reader.get("sheet", []))),
+        header_rows=int(reader.get("header_rows", 1)),
         drop=drop,
         period_rule=str(period["rule"]),
         year_columns=_columns(period.get("year"), "[period] year"),
@@ -391,6 +399,10 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
             % {"names": ", ".join(unknown), "known": ", ".join(OBSERVATION_DIMENSIONS)}
         )
     return mapping
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _parse_wide(spec: dict[str, Any]) -> WideSpec:
@@ -431,8 +443,9 @@ class FileInfo:
     encoding: str
 
 
-def inspect_file(path: Path, *, encoding: str = "auto") -> FileInfo:
-    """Hash the file and find its encoding in one streamed pass; refuse what is no table."""
+def inspect_file(path: Path, *, encoding: str = "auto", reader: str = "csv") -> FileInfo:
+    """Hash the file and find its encoding in one streamed pass; refuse what is no table.
+    A workbook (reader "xlsx") has no encoding: it must be a ZIP archive, as XLSX files are."""
     name = path.name
     if not path.exists():
         raise ImportFileError(_("The file %(path)s does not exist.") % {"path": path})
@@ -444,6 +457,16 @@ def inspect_file(path: Path, *, encoding: str = "auto") -> FileInfo:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+        if reader == "xlsx":
+            if not head.startswith(b"PK\x03\x04"):
+                raise ImportFileError(
+                    _("The file %(name)s is not an Excel workbook (XLSX).") % {"name": name}
+                )
+            chunk = head
+            while chunk:
+                digest.update(chunk)
+                chunk = handle.read(_HASH_CHUNK)
+            return FileInfo(path=path, name=name, size=size, sha256=digest.hexdigest(), encoding="")
         detected = encoding
         if encoding == "auto":
             if head.startswith(codecs.BOM_UTF8):

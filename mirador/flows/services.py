@@ -207,7 +207,7 @@ def batch_import(
     """Import a file in a format (a mapping of flows/formats, or the one given). Returns a
     report; raises ApplicationError only for a file or mapping that cannot be read at all."""
     mapping = mapping_for(format_code, Path(path), Path(mapping_path) if mapping_path else None)
-    info = inspect_file(Path(path), encoding=mapping.encoding)
+    info = inspect_file(Path(path), encoding=mapping.encoding, reader=mapping.reader)
     try:
         dataset = Dataset.objects.get(code=mapping.dataset)
     except Dataset.DoesNotExist as error:

@@ -418,7 +418,7 @@ def upload_store_run(*, job_id: str) -> str:
 
 def _validate(job: UploadJob, owner: User) -> None:
     mapping = mapping_for(job.format_code, job.path, job.mapping_path)
-    info: FileInfo = inspect_file(job.path, encoding=mapping.encoding)
+    info: FileInfo = inspect_file(job.path, encoding=mapping.encoding, reader=mapping.reader)
     try:
         dataset = Dataset.objects.get(code=mapping.dataset)
     except Dataset.DoesNotExist as error:

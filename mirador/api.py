@@ -18,6 +18,7 @@ from mirador.accounts.auth import api_auth
 from mirador.core.errors import ApplicationError
 from mirador.flows.api import router as flows_router
 from mirador.people.api import router as people_router
+from mirador.returns.api import router as returns_router
 
 api = NinjaAPI(
     title="Mirador API",
@@ -81,3 +82,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/auth/", accounts_router)
 api.add_router("/people/", people_router)
 api.add_router("/imports/", flows_router)
+api.add_router("/returns/", returns_router)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mirador.accounts",
     "mirador.people",
     "mirador.flows",
+    "mirador.returns",
 ]
 
 MIDDLEWARE = [

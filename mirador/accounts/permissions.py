@@ -204,3 +204,70 @@ def can_see_import(user: AnyUser | None, owner_id: str) -> bool:
         and can_import_figures(member)
         and (str(member.pk) == owner_id or is_administrator(member))
     )
+
+
+# --- Return and reception (mirador.returns) -----------------------------------------------
+#
+# A reception centre is worked by the government reception and protection officers of its
+# country: they read its manifests, register arrivals and record assistance. An arrival is a
+# person's record too, so it follows the person's rules (a child's arrival needs the
+# protection role). Capacity and intake figures hold no persons: analysts and
+# administrators see them as aggregates, national analysts for their own country.
+
+RECEPTION_WORK_ROLES: frozenset[str] = frozenset({Role.RECEPTION_OFFICER, Role.PROTECTION_OFFICER})
+
+
+def _reception_worker(user: AnyUser | None) -> User | None:
+    member = case_user(user)
+    if member is None or member.role not in RECEPTION_WORK_ROLES:
+        return None
+    if not _sees_whole_country(member):
+        return None
+    return member
+
+
+def centres_worked_filter(user: AnyUser | None) -> Q:
+    """A filter on ReceptionCentre selecting the centres `user` works at."""
+    member = _reception_worker(user)
+    if member is None:
+        return Q(pk__in=[])
+    return Q(country_id=member.country_id)
+
+
+def can_work_at_centre(user: AnyUser | None, centre_country_id: str) -> bool:
+    """May read the centre's manifests, register arrivals there and record assistance."""
+    member = _reception_worker(user)
+    return member is not None and member.country_id == centre_country_id
+
+
+def arrivals_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on returns.Arrival: arrivals at centres `user` works at, whose person `user`
+    may read (government officials see their whole country's registry)."""
+    member = _reception_worker(user)
+    if member is None:
+        return Q(pk__in=[])
+    scope = Q(centre__country_id=member.country_id, person__country_id=member.country_id)
+    if not can_read_sensitive_records(member):
+        scope &= Q(person__is_child=False, person__is_trafficking_victim=False)
+    return scope
+
+
+def can_view_centre_figures(user: AnyUser | None, centre_country_id: str) -> bool:
+    """Capacity and intake figures of a centre: aggregates, no persons."""
+    member = active_user(user)
+    if member is None:
+        return False
+    if can_work_at_centre(member, centre_country_id):
+        return True
+    if member.is_superuser or member.role in (Role.ADMINISTRATOR, Role.REGIONAL_ANALYST):
+        return True
+    return member.role == Role.NATIONAL_ANALYST and member.country_id == centre_country_id
+
+
+def can_view_protection_alerts(user: AnyUser | None, country_id: str) -> bool:
+    """Protection alerts (an unaccompanied child, a trafficking victim) go to the protection
+    officers of the country, and to nobody else."""
+    member = _reception_worker(user)
+    return (
+        member is not None and member.role in PROTECTION_ROLES and member.country_id == country_id
+    )

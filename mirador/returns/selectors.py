@@ -1,0 +1,567 @@
+"""Reading returns: centres, manifests and expected passengers, arrivals, protection alerts,
+repeat-return candidates, capacity and intake figures.
+
+Each function asks `accounts.permissions`. Reads of personal data (passengers, arrivals,
+candidates) are audited; figures are aggregates and are not. Days are calendar days in
+Mirador's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mirador.accounts import permissions
+from mirador.core.audit import audit_record
+from mirador.core.errors import NotFoundError, PermissionDeniedError
+from mirador.core.models import AuditAction, ReceptionCentre
+from mirador.people.models import Consent, ConsentPurpose, IdentityDocument, Person
+from mirador.people.selectors import PERSON_OBJECT_TYPE, people_visible_to
+from mirador.returns.matching import Identity, blocking_keys, match_reasons
+from mirador.returns.models import (
+    AlertStatus,
+    Arrival,
+    AssistanceGiven,
+    Manifest,
+    ManifestPassenger,
+    ManifestStatus,
+    MatchKey,
+    ProtectionAlert,
+)
+from mirador.returns.services import (
+    ALERT_OBJECT_TYPE,
+    ARRIVAL_OBJECT_TYPE,
+    MANIFEST_OBJECT_TYPE,
+    person_identity,
+)
+
+if TYPE_CHECKING:
+    from mirador.accounts.permissions import AnyUser
+
+MAX_CANDIDATES = 20
+CAPACITY_DAYS = 7
+NO_TRACING_CONSENT = _(
+    "No consent to tracing and matching: earlier returns are not searched. Ask for consent, "
+    "or register the person as new."
+)
+
+
+def _actor(user: AnyUser | None) -> object:
+    return permissions.active_user(user)
+
+
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=1)
+
+
+def _key(value: uuid.UUID | str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+# --- centres ------------------------------------------------------------------------------
+
+
+def centres_worked_by(*, user: AnyUser | None) -> QuerySet[ReceptionCentre]:
+    return ReceptionCentre.objects.filter(
+        permissions.centres_worked_filter(user), is_active=True
+    ).select_related("country")
+
+
+def centre_for_work(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> ReceptionCentre:
+    """A centre `user` works at; NotFoundError for any other, so that a centre abroad
+    answers like one that does not exist."""
+    key = _key(centre_id)
+    centre = centres_worked_by(user=user).filter(pk=key).first() if key else None
+    if centre is None:
+        raise NotFoundError()
+    return centre
+
+
+def centre_for_figures(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> ReceptionCentre:
+    key = _key(centre_id)
+    centre = (
+        ReceptionCentre.objects.select_related("country").filter(pk=key).first() if key else None
+    )
+    if centre is None or not permissions.can_view_centre_figures(user, centre.country_id):
+        raise NotFoundError()
+    return centre
+
+
+# --- manifests ------------------------------------------------------------------------------
+
+
+def manifests_for_centre(
+    *, user: AnyUser | None, centre: ReceptionCentre, day: datetime.date | None = None
+) -> QuerySet[Manifest]:
+    """The centre's manifests (of one day when given), with passenger and registered counts."""
+    if not permissions.can_work_at_centre(user, centre.country_id):
+        raise NotFoundError()
+    queryset = Manifest.objects.filter(centre=centre).select_related("sending_country", "centre")
+    if day is not None:
+        start, end = day_bounds(day)
+        queryset = queryset.filter(expected_at__gte=start, expected_at__lt=end)
+    return queryset.annotate(
+        passenger_count=Count("passengers", distinct=True),
+        registered_count=Count("passengers__arrival", distinct=True),
+    ).order_by("expected_at")
+
+
+def manifest_get(*, user: AnyUser | None, manifest_id: uuid.UUID | str) -> Manifest:
+    """One manifest with its passengers (and their arrival, once registered); audited as a
+    listing of the passengers."""
+    key = _key(manifest_id)
+    manifest = (
+        Manifest.objects.select_related("centre", "sending_country")
+        .prefetch_related(
+            Prefetch(
+                "passengers",
+                queryset=ManifestPassenger.objects.select_related("nationality", "arrival"),
+            )
+        )
+        .filter(pk=key)
+        .first()
+        if key
+        else None
+    )
+    if manifest is None or not permissions.can_work_at_centre(user, manifest.centre.country_id):
+        audit_record(
+            actor=_actor(user),  # type: ignore[arg-type]
+            action=AuditAction.DENIED,
+            object_type=MANIFEST_OBJECT_TYPE,
+            object_id=key or "",
+        )
+        raise NotFoundError()
+    audit_record(
+        actor=_actor(user),  # type: ignore[arg-type]
+        action=AuditAction.LIST,
+        object_type=MANIFEST_OBJECT_TYPE,
+        object_id=manifest.pk,
+        details={"passengers": len(manifest.passengers.all())},
+    )
+    return manifest
+
+
+def expected_passengers(
+    *, user: AnyUser | None, centre: ReceptionCentre, day: datetime.date
+) -> list[ManifestPassenger]:
+    """Passengers announced for `centre` on `day` and not yet registered, by expected time
+    and row: what the officer picks from. Audited as a listing."""
+    if not permissions.can_work_at_centre(user, centre.country_id):
+        raise NotFoundError()
+    start, end = day_bounds(day)
+    passengers = list(
+        ManifestPassenger.objects.filter(
+            manifest__centre=centre,
+            manifest__expected_at__gte=start,
+            manifest__expected_at__lt=end,
+            arrival__isnull=True,
+        )
+        .exclude(manifest__status=ManifestStatus.CANCELLED)
+        .select_related("manifest", "manifest__sending_country", "nationality")
+        .order_by("manifest__expected_at", "manifest_id", "row_number")
+    )
+    audit_record(
+        actor=_actor(user),  # type: ignore[arg-type]
+        action=AuditAction.LIST,
+        object_type="returns.ManifestPassenger",
+        details={"centre": str(centre.pk), "day": day.isoformat(), "count": len(passengers)},
+    )
+    return passengers
+
+
+def passenger_get(*, user: AnyUser | None, passenger_id: uuid.UUID | str) -> ManifestPassenger:
+    key = _key(passenger_id)
+    passenger = (
+        ManifestPassenger.objects.select_related("manifest", "manifest__centre", "nationality")
+        .filter(pk=key)
+        .first()
+        if key
+        else None
+    )
+    if passenger is None or not permissions.can_work_at_centre(
+        user, passenger.manifest.centre.country_id
+    ):
+        raise NotFoundError()
+    return passenger
+
+
+# --- arrivals -------------------------------------------------------------------------------
+
+
+def arrivals_visible_to(*, user: AnyUser | None) -> QuerySet[Arrival]:
+    return Arrival.objects.filter(permissions.arrivals_visible_filter(user)).select_related(
+        "person", "centre", "returned_from"
+    )
+
+
+def arrival_get(
+    *, user: AnyUser | None, arrival_id: uuid.UUID | str, audit: bool = True
+) -> Arrival:
+    """One arrival with its person, assistance and alerts; NotFoundError (audited) when
+    `user` may not read it. A child's arrival needs the protection role, like the child's
+    record."""
+    key = _key(arrival_id)
+    arrival = (
+        arrivals_visible_to(user=user)
+        .prefetch_related(
+            Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at")),
+            "alerts",
+        )
+        .filter(pk=key)
+        .first()
+        if key
+        else None
+    )
+    if arrival is None:
+        audit_record(
+            actor=_actor(user),  # type: ignore[arg-type]
+            action=AuditAction.DENIED,
+            object_type=ARRIVAL_OBJECT_TYPE,
+            object_id=key or "",
+        )
+        raise NotFoundError()
+    if audit:
+        audit_record(
+            actor=_actor(user),  # type: ignore[arg-type]
+            action=AuditAction.READ,
+            object_type=ARRIVAL_OBJECT_TYPE,
+            object_id=arrival.pk,
+            details={"person": str(arrival.person_id)},
+        )
+    return arrival
+
+
+def arrivals_for_centre_day(
+    *, user: AnyUser | None, centre: ReceptionCentre, day: datetime.date
+) -> list[Arrival]:
+    """The day's arrivals at the centre that `user` may read, with the kinds of assistance
+    given (one query for the arrivals, one for the assistance)."""
+    if not permissions.can_work_at_centre(user, centre.country_id):
+        raise NotFoundError()
+    start, end = day_bounds(day)
+    arrivals = list(
+        arrivals_visible_to(user=user)
+        .filter(centre=centre, arrived_at__gte=start, arrived_at__lt=end)
+        .prefetch_related("assistance")
+        .order_by("arrived_at")
+    )
+    audit_record(
+        actor=_actor(user),  # type: ignore[arg-type]
+        action=AuditAction.LIST,
+        object_type=ARRIVAL_OBJECT_TYPE,
+        details={"centre": str(centre.pk), "day": day.isoformat(), "count": len(arrivals)},
+    )
+    return arrivals
+
+
+def protection_alerts_for(
+    *, user: AnyUser | None, status: str | None = AlertStatus.OPEN
+) -> list[ProtectionAlert]:
+    """Alerts of the user's country, for protection officers only (PermissionDeniedError
+    for everyone else); audited."""
+    member = permissions.active_user(user)
+    if (
+        member is None
+        or member.country_id is None
+        or not permissions.can_view_protection_alerts(member, member.country_id)
+    ):
+        raise PermissionDeniedError()
+    queryset = ProtectionAlert.objects.filter(country_id=member.country_id).select_related(
+        "arrival", "arrival__person", "arrival__centre"
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    alerts = list(queryset.order_by("created_at"))
+    audit_record(
+        actor=member,
+        action=AuditAction.LIST,
+        object_type=ALERT_OBJECT_TYPE,
+        details={"count": len(alerts), "status": status or ""},
+    )
+    return alerts
+
+
+def protection_alert_get(*, user: AnyUser | None, alert_id: uuid.UUID | str) -> ProtectionAlert:
+    key = _key(alert_id)
+    alert = ProtectionAlert.objects.filter(pk=key).first() if key else None
+    if alert is None or not permissions.can_view_protection_alerts(user, alert.country_id):
+        raise NotFoundError()
+    return alert
+
+
+# --- repeat-return candidates -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: Person
+    reasons: list[str]
+    earlier_arrivals: int
+    last_arrived_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class CandidateSearch:
+    searched: bool
+    message: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def _tracing_consent_in_force() -> Subquery:
+    return Subquery(
+        Consent.objects.filter(person=OuterRef("pk"), purpose=ConsentPurpose.TRACING_MATCHING)
+        .order_by("-created_at")
+        .values("granted")[:1]
+    )
+
+
+def repeat_candidates(
+    *,
+    user: AnyUser | None,
+    identity: Identity,
+    consent_tracing: bool,
+    exclude_person_id: uuid.UUID | None = None,
+) -> CandidateSearch:
+    """Persons who may be this returnee, with the reasons each matched, best first.
+
+    Searched only with the returnee's consent to tracing and matching, and only among persons
+    who gave it too and whom `user` may read. Candidates are found through their blocking
+    keys (an index lookup), then compared field by field. Each candidate shown is audited as
+    a read of their record."""
+    if not permissions.can_read_personal_data(user):
+        raise PermissionDeniedError()
+    if not consent_tracing:
+        return CandidateSearch(searched=False, message=str(NO_TRACING_CONSENT))
+    keys = blocking_keys(identity)
+    if not keys:
+        return CandidateSearch(searched=True)
+    person_ids = MatchKey.objects.filter(key__in=keys).values("person_id")
+    persons = (
+        people_visible_to(user=user)
+        .filter(pk__in=person_ids)
+        .annotate(tracing_consent=_tracing_consent_in_force())
+        .filter(tracing_consent=True)
+        .annotate(
+            earlier_arrivals=Count("arrivals", distinct=True),
+            last_arrived_at=Max("arrivals__arrived_at"),
+        )
+        .prefetch_related(
+            Prefetch("documents", queryset=IdentityDocument.objects.only("person_id", "number"))
+        )
+    )
+    if exclude_person_id is not None:
+        persons = persons.exclude(pk=exclude_person_id)
+    found: list[Candidate] = []
+    for person in persons[: MAX_CANDIDATES * 5]:
+        reasons = match_reasons(identity, person_identity(person))
+        if reasons:
+            found.append(
+                Candidate(
+                    person=person,
+                    reasons=reasons,
+                    earlier_arrivals=getattr(person, "earlier_arrivals", 0),
+                    last_arrived_at=getattr(person, "last_arrived_at", None),
+                )
+            )
+    found.sort(key=lambda candidate: (-len(candidate.reasons), str(candidate.person.pk)))
+    found = found[:MAX_CANDIDATES]
+    actor = _actor(user)
+    for candidate in found:
+        audit_record(
+            actor=actor,  # type: ignore[arg-type]
+            action=AuditAction.READ,
+            object_type=PERSON_OBJECT_TYPE,
+            object_id=candidate.person.pk,
+            details={"fields": ["name", "birth_date"], "via": "repeat-return candidates"},
+        )
+    return CandidateSearch(searched=True, candidates=found)
+
+
+def passenger_identity(passenger: ManifestPassenger) -> Identity:
+    return Identity(
+        given_names=passenger.given_names,
+        first_surname=passenger.first_surname,
+        second_surname=passenger.second_surname,
+        birth_year=passenger.birth_year,
+        birth_month=passenger.birth_month,
+        birth_day=passenger.birth_day,
+        sex=passenger.sex,
+        document_numbers=(passenger.document_number,) if passenger.document_number else (),
+    )
+
+
+def person_repeat_candidates(*, user: AnyUser | None, person: Person) -> CandidateSearch:
+    """Other records that may be the same person (a person read through people.selectors),
+    searched only if the consent to tracing and matching in force allows it."""
+    consent = (
+        Consent.objects.filter(person=person, purpose=ConsentPurpose.TRACING_MATCHING)
+        .order_by("-created_at")
+        .values_list("granted", flat=True)
+        .first()
+    )
+    return repeat_candidates(
+        user=user,
+        identity=person_identity(person),
+        consent_tracing=bool(consent),
+        exclude_person_id=person.pk,
+    )
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityDay:
+    day: datetime.date
+    capacity: int
+    expected: int  # announced on manifests, not yet registered
+    registered: int
+    load: int
+    over_capacity: bool
+
+
+def centre_capacity(
+    *,
+    user: AnyUser | None,
+    centre: ReceptionCentre,
+    start: datetime.date | None = None,
+    days: int = CAPACITY_DAYS,
+) -> list[CapacityDay]:
+    """Each day's load (registered arrivals plus passengers announced and not yet
+    registered) against the centre's daily capacity, with a warning when it is exceeded.
+    Two grouped queries, whatever the number of days or arrivals."""
+    if not permissions.can_view_centre_figures(user, centre.country_id):
+        raise NotFoundError()
+    start = start or timezone.localdate()
+    first, _unused = day_bounds(start)
+    last = first + datetime.timedelta(days=days)
+    tz = timezone.get_current_timezone()
+    expected = dict(
+        ManifestPassenger.objects.filter(
+            manifest__centre=centre,
+            manifest__expected_at__gte=first,
+            manifest__expected_at__lt=last,
+            arrival__isnull=True,
+        )
+        .exclude(manifest__status=ManifestStatus.CANCELLED)
+        .annotate(day=TruncDate("manifest__expected_at", tzinfo=tz))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    registered = dict(
+        Arrival.objects.filter(centre=centre, arrived_at__gte=first, arrived_at__lt=last)
+        .annotate(day=TruncDate("arrived_at", tzinfo=tz))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    result = []
+    for offset in range(days):
+        day = start + datetime.timedelta(days=offset)
+        load = expected.get(day, 0) + registered.get(day, 0)
+        result.append(
+            CapacityDay(
+                day=day,
+                capacity=centre.daily_capacity,
+                expected=expected.get(day, 0),
+                registered=registered.get(day, 0),
+                load=load,
+                over_capacity=load > centre.daily_capacity,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class IntakeDay:
+    day: datetime.date
+    arrivals: int
+    median_minutes_to_registration: float | None
+    p90_minutes_to_registration: float | None
+    median_minutes_to_first_assistance: float | None
+    median_minutes_to_protection_referral: float | None
+    contingency: int
+    to_complete: int
+
+
+def _minutes(later: datetime.datetime | None, earlier: datetime.datetime) -> float | None:
+    return None if later is None else (later - earlier).total_seconds() / 60
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1)
+
+
+def intake_times(
+    *,
+    user: AnyUser | None,
+    centre: ReceptionCentre,
+    start: datetime.date,
+    end: datetime.date,
+) -> list[IntakeDay]:
+    """Per day from `start` to `end` (inclusive): how long from arrival to registration, to
+    the first assistance, and to a protection referral (D-R5). One query."""
+    if not permissions.can_view_centre_figures(user, centre.country_id):
+        raise NotFoundError()
+    first, _unused = day_bounds(start)
+    _unused, last = day_bounds(end)
+    rows = (
+        Arrival.objects.filter(centre=centre, arrived_at__gte=first, arrived_at__lt=last)
+        .annotate(
+            first_assistance=Min("assistance__given_at"),
+            first_alert=Min("alerts__created_at"),
+        )
+        .values_list(
+            "arrived_at",
+            "registered_at",
+            "first_assistance",
+            "first_alert",
+            "is_contingency",
+            "needs_completion",
+        )
+    )
+    by_day: dict[datetime.date, list[tuple[object, ...]]] = defaultdict(list)
+    for row in rows:
+        by_day[timezone.localtime(row[0]).date()].append(row)
+    result = []
+    day = start
+    while day <= end:
+        day_rows = by_day.get(day, [])
+        registration = [m for r in day_rows if (m := _minutes(r[1], r[0])) is not None]  # type: ignore[arg-type]
+        assistance = [m for r in day_rows if (m := _minutes(r[2], r[0])) is not None]  # type: ignore[arg-type]
+        referral = [m for r in day_rows if (m := _minutes(r[3], r[0])) is not None]  # type: ignore[arg-type]
+        result.append(
+            IntakeDay(
+                day=day,
+                arrivals=len(day_rows),
+                median_minutes_to_registration=_median(registration),
+                p90_minutes_to_registration=_p90(registration),
+                median_minutes_to_first_assistance=_median(assistance),
+                median_minutes_to_protection_referral=_median(referral),
+                contingency=sum(1 for r in day_rows if r[4]),
+                to_complete=sum(1 for r in day_rows if r[5]),
+            )
+        )
+        day += datetime.timedelta(days=1)
+    return result

@@ -1,0 +1,898 @@
+"""Writing returns: manifests (entered or imported), arrival registration (from a manifest,
+walk-in, or in contingency mode), completion, assistance, candidate decisions.
+
+Each service asks `accounts.permissions`, is atomic, and records what it did in the audit log
+(identifiers and field names, never names or document numbers). Persons are created and
+changed only through `people.services`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mirador.accounts import permissions
+from mirador.accounts.models import Role
+from mirador.core.audit import audit_record
+from mirador.core.errors import (
+    ApplicationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
+from mirador.core.models import AuditAction, Country, ReceptionCentre
+from mirador.people.models import ConsentPurpose, DocumentKind, Person, Relationship
+from mirador.people.services import (
+    ADULT_AGE,
+    ContactData,
+    DocumentData,
+    consent_record,
+    family_link_add,
+    person_register,
+    youngest_possible_age,
+)
+from mirador.returns.manifest_files import (
+    FIELDS,
+    PassengerRow,
+    RawTable,
+    RowError,
+    _text,
+    check_rows,
+    read_table,
+    rows_from_records,
+)
+from mirador.returns.matching import Identity, blocking_keys
+from mirador.returns.models import (
+    AlertReason,
+    AlertStatus,
+    Arrival,
+    AssistanceGiven,
+    AssistanceKind,
+    CandidateDecision,
+    Manifest,
+    ManifestKind,
+    ManifestPassenger,
+    MatchKey,
+    Means,
+    MigrationReason,
+    ProtectionAlert,
+    TimeAbroad,
+)
+
+if TYPE_CHECKING:
+    from mirador.accounts.models import User
+
+MANIFEST_OBJECT_TYPE = "returns.Manifest"
+ARRIVAL_OBJECT_TYPE = "returns.Arrival"
+ALERT_OBJECT_TYPE = "returns.ProtectionAlert"
+
+MANIFEST_INVALID = _("The manifest has %(count)s errors; nothing was stored.")
+MANIFEST_EMPTY = _("The manifest lists no passengers.")
+MANIFEST_EXISTS = _("A manifest for this trip at this centre already exists.")
+NOT_AT_YOUR_CENTRE = _("You do not work at this reception centre.")
+PASSENGER_ALREADY_REGISTERED = _("This passenger is already registered.")
+PASSENGER_OF_OTHER_CENTRE = _("This passenger is expected at another centre.")
+IDENTITY_REQUIRED = _("Give the person's identity, a manifest passenger or a confirmed person.")
+UNKNOWN_REASON = _("Unknown reason for migrating: %(value)s.")
+COMPANION_OTHER_CENTRE = _("The companion arrived at another centre.")
+ALREADY_COMPLETE = _("This arrival is already complete.")
+ARRIVAL_IN_FUTURE = _("The arrival time is in the future.")
+
+
+class ManifestInvalidError(ValidationFailedError):
+    code = "manifest_invalid"
+
+
+class ManifestExistsError(ApplicationError):
+    code = "manifest_exists"
+    http_status = 409
+    default_message = MANIFEST_EXISTS
+
+
+class PassengerAlreadyRegisteredError(ApplicationError):
+    code = "passenger_already_registered"
+    http_status = 409
+    default_message = PASSENGER_ALREADY_REGISTERED
+
+
+class ArrivalCompleteError(ApplicationError):
+    code = "arrival_complete"
+    http_status = 409
+    default_message = ALREADY_COMPLETE
+
+
+@dataclass(frozen=True)
+class IdentityData:
+    """Who arrived, as confirmed by the officer (a walk-in, or corrections to a manifest)."""
+
+    given_names: str
+    first_surname: str
+    second_surname: str = ""
+    birth_year: int | None = None
+    birth_month: int | None = None
+    birth_day: int | None = None
+    sex: str = "U"
+    nationality: str | None = None  # ISO alpha-2
+    is_child: bool = False
+    documents: Sequence[DocumentData] = ()
+
+
+@dataclass(frozen=True)
+class ManifestImportResult:
+    manifest: Manifest
+    stored: int
+    set_aside: list[dict[str, object]] = field(default_factory=list)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def _require_centre(*, actor: User, centre: ReceptionCentre, attempted: str) -> None:
+    if permissions.can_work_at_centre(actor, centre.country_id):
+        return
+    audit_record(
+        actor=permissions.active_user(actor),
+        action=AuditAction.DENIED,
+        object_type="core.ReceptionCentre",
+        object_id=centre.pk,
+        details={"attempted": attempted},
+    )
+    raise PermissionDeniedError(str(NOT_AT_YOUR_CENTRE))
+
+
+def _fields_error(fields: Mapping[str, object]) -> ValidationFailedError:
+    return ValidationFailedError(
+        details={"fields": {name: [str(message)] for name, message in fields.items()}}
+    )
+
+
+def _country_codes() -> dict[str, str]:
+    codes: dict[str, str] = {}
+    for alpha2, alpha3 in Country.objects.values_list("alpha2", "alpha3"):
+        codes[alpha2.upper()] = alpha2
+        codes[alpha3.upper()] = alpha2
+    return codes
+
+
+def _check_reasons(reasons: Sequence[str]) -> list[str]:
+    allowed = set(MigrationReason.values)
+    unknown = [reason for reason in reasons if reason not in allowed]
+    if unknown:
+        raise _fields_error({"migration_reasons": UNKNOWN_REASON % {"value": unknown[0]}})
+    return sorted(set(reasons))
+
+
+# --- manifests ------------------------------------------------------------------------------
+
+
+def _manifest_store(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    sending_country: Country,
+    means: str,
+    reference: str,
+    kind: str,
+    expected_at: datetime.datetime,
+    passengers: Sequence[PassengerRow],
+    source_file_name: str,
+    set_aside: list[dict[str, object]],
+) -> Manifest:
+    if Manifest.objects.filter(
+        centre=centre, reference=reference.strip(), expected_at=expected_at
+    ).exists():
+        raise ManifestExistsError()
+    manifest = Manifest(
+        sending_country=sending_country,
+        centre=centre,
+        means=Means(means),
+        reference=reference.strip(),
+        kind=ManifestKind(kind),
+        expected_at=expected_at,
+        source_file_name=source_file_name[:200],
+        set_aside_rows=set_aside,
+        created_by=actor,
+        modified_by=actor,
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                manifest.save()
+        except IntegrityError:
+            raise ManifestExistsError() from None
+        ManifestPassenger.objects.bulk_create(
+            ManifestPassenger(
+                manifest=manifest,
+                row_number=row.row_number,
+                given_names=row.given_names,
+                first_surname=row.first_surname,
+                second_surname=row.second_surname,
+                birth_year=row.birth_year,
+                birth_month=row.birth_month,
+                birth_day=row.birth_day,
+                sex=row.sex,
+                nationality_id=row.nationality,
+                document_number=row.document_number,
+                created_by=actor,
+                modified_by=actor,
+            )
+            for row in passengers
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=MANIFEST_OBJECT_TYPE,
+            object_id=manifest.pk,
+            details={"passengers": len(passengers), "set_aside": len(set_aside)},
+        )
+    return manifest
+
+
+def _invalid(errors: list[RowError]) -> ManifestInvalidError:
+    return ManifestInvalidError(
+        str(MANIFEST_INVALID % {"count": len(errors)}),
+        details={"errors": [error.as_dict() for error in errors]},
+    )
+
+
+def _check_manifest_header(*, expected_at: datetime.datetime, means: str, kind: str) -> None:
+    problems: dict[str, str] = {}
+    if timezone.is_naive(expected_at):
+        problems["expected_at"] = str(_("Give the time zone of the expected arrival."))
+    if means not in Means.values:
+        problems["means"] = str(_("Unknown means of transport."))
+    if kind not in ManifestKind.values:
+        problems["kind"] = str(_("Unknown kind of trip."))
+    if problems:
+        raise _fields_error(problems)
+
+
+def manifest_create(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    sending_country: Country,
+    means: str,
+    reference: str,
+    expected_at: datetime.datetime,
+    passengers: Sequence[Mapping[str, object]],
+    kind: str = ManifestKind.SCHEDULED,
+) -> Manifest:
+    """A manifest entered through the API: `passengers` are dicts of manifest fields
+    (birth_date as YYYY[-MM[-DD]]). All or nothing; errors name the passenger's position."""
+    _require_centre(actor=actor, centre=centre, attempted="manifest-create")
+    _check_manifest_header(expected_at=expected_at, means=means, kind=kind)
+    table = rows_from_records(passengers)
+    rows, errors = check_rows(table, countries=_country_codes())
+    if errors:
+        raise _invalid(errors)
+    if not rows:
+        raise ValidationFailedError(str(MANIFEST_EMPTY))
+    return _manifest_store(
+        actor=actor,
+        centre=centre,
+        sending_country=sending_country,
+        means=means,
+        reference=reference,
+        kind=kind,
+        expected_at=expected_at,
+        passengers=rows,
+        source_file_name="",
+        set_aside=[],
+    )
+
+
+def _set_aside_rows(table: RawTable, errors: list[RowError]) -> list[dict[str, object]]:
+    by_row: dict[int, list[str]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, []).append(f"{error.column}: {error.reason}")
+    return [
+        {
+            "row": raw.row_number,
+            "values": {name: _text(raw.values.get(name)) for name in FIELDS},
+            "errors": "; ".join(by_row[raw.row_number]),
+        }
+        for raw in table.rows
+        if raw.row_number in by_row
+    ]
+
+
+def manifest_import(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    sending_country: Country,
+    means: str,
+    reference: str,
+    expected_at: datetime.datetime,
+    file_name: str,
+    content: bytes,
+    mapping: Mapping[str, str] | None = None,
+    kind: str = ManifestKind.SCHEDULED,
+    keep_valid: bool = False,
+) -> ManifestImportResult:
+    """A manifest from a CSV or XLSX file. Nothing is stored while any row is wrong, unless
+    `keep_valid`: then the valid rows are stored and the others set aside on the manifest
+    (downloadable). A missing column or an unreadable file is never set aside."""
+    _require_centre(actor=actor, centre=centre, attempted="manifest-import")
+    _check_manifest_header(expected_at=expected_at, means=means, kind=kind)
+    try:
+        table = read_table(file_name=file_name, content=content, mapping=mapping)
+    except Exception:  # noqa: BLE001 (any unreadable workbook is the same answer to the user)
+        error = RowError(file_name, "", 1, "", "", "", str(_("Not a readable CSV or XLSX file.")))
+        raise _invalid([error]) from None
+    if table.errors:
+        raise _invalid(table.errors)
+    rows, errors = check_rows(table, countries=_country_codes())
+    if errors and not keep_valid:
+        raise _invalid(errors)
+    if not rows:
+        raise _invalid(errors) if errors else ValidationFailedError(str(MANIFEST_EMPTY))
+    set_aside = _set_aside_rows(table, errors)
+    manifest = _manifest_store(
+        actor=actor,
+        centre=centre,
+        sending_country=sending_country,
+        means=means,
+        reference=reference,
+        kind=kind,
+        expected_at=expected_at,
+        passengers=rows,
+        source_file_name=file_name,
+        set_aside=set_aside,
+    )
+    return ManifestImportResult(manifest=manifest, stored=len(rows), set_aside=set_aside)
+
+
+# --- arrivals -------------------------------------------------------------------------------
+
+
+def _identity_from_passenger(passenger: ManifestPassenger) -> IdentityData:
+    documents: tuple[DocumentData, ...] = ()
+    if passenger.document_number and passenger.nationality_id:
+        # Sending authorities list the travel document: a passport, or the consular or
+        # emergency travel document when there is none.
+        documents = (
+            DocumentData(
+                kind=DocumentKind.PASSPORT,
+                number=passenger.document_number,
+                issuing_country=passenger.nationality_id,
+            ),
+        )
+    return IdentityData(
+        given_names=passenger.given_names,
+        first_surname=passenger.first_surname,
+        second_surname=passenger.second_surname,
+        birth_year=passenger.birth_year,
+        birth_month=passenger.birth_month,
+        birth_day=passenger.birth_day,
+        sex=passenger.sex,
+        nationality=passenger.nationality_id,
+        documents=documents,
+    )
+
+
+def _identity_for_matching(identity: IdentityData) -> Identity:
+    return Identity(
+        given_names=identity.given_names,
+        first_surname=identity.first_surname,
+        second_surname=identity.second_surname,
+        birth_year=identity.birth_year,
+        birth_month=identity.birth_month,
+        birth_day=identity.birth_day,
+        sex=identity.sex,
+        document_numbers=tuple(document.number for document in identity.documents),
+    )
+
+
+def person_identity(person: Person) -> Identity:
+    """A person read through people.selectors, for matching (documents prefetched there)."""
+    return Identity(
+        given_names=person.given_names,
+        first_surname=person.first_surname,
+        second_surname=person.second_surname,
+        birth_year=person.birth_year,
+        birth_month=person.birth_month,
+        birth_day=person.birth_day,
+        sex=person.sex,
+        document_numbers=tuple(document.number for document in person.documents.all()),
+    )
+
+
+def _match_keys_store(*, person: Person, identity: Identity) -> None:
+    MatchKey.objects.bulk_create(
+        [MatchKey(person=person, key=key) for key in sorted(blocking_keys(identity))],
+        ignore_conflicts=True,
+    )
+
+
+def _existing_replay(*, actor: User, idempotency_key: str) -> Arrival | None:
+    existing = Arrival.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if existing.created_by_id != actor.pk:
+        # A key is the client's; another user's key must not reveal that arrival.
+        raise ValidationFailedError(
+            details={"fields": {"idempotency_key": [str(_("This key is already used."))]}}
+        )
+    return existing
+
+
+def _is_minor(identity: IdentityData | None, person: Person, on: datetime.date) -> bool:
+    age = youngest_possible_age(
+        year=person.birth_year, month=person.birth_month, day=person.birth_day, on=on
+    )
+    if age is None:
+        return person.is_child or bool(identity and identity.is_child)
+    return age < ADULT_AGE
+
+
+def arrival_register(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    idempotency_key: str,
+    arrived_at: datetime.datetime | None = None,
+    manifest_passenger: ManifestPassenger | None = None,
+    identity: IdentityData | None = None,
+    confirmed_person: Person | None = None,
+    candidate_reasons: Sequence[str] = (),
+    rejected_candidates: Sequence[Person] = (),
+    returned_from: Country | None = None,
+    means: str | None = None,
+    time_abroad: str = TimeAbroad.UNKNOWN,
+    migration_reasons: Sequence[str] = (),
+    travelling_with: Arrival | None = None,
+    relationship: str = "",
+    consent_follow_up: bool = False,
+    consent_tracing: bool = False,
+    contacts: Sequence[ContactData] = (),
+    contingency: bool = False,
+) -> Arrival:
+    """Register the arrival of one person at `centre`.
+
+    Who: `confirmed_person` (a repeat returnee the officer recognised among the candidates;
+    the arrival joins their history), else `identity` (walk-in, or the manifest row as
+    corrected), else the `manifest_passenger` as announced. A new person is registered
+    through people.services with the documents and contacts given.
+
+    Idempotent: the same `idempotency_key` (a double click, a retried request, two
+    concurrent requests) gives back the same arrival and creates nothing more.
+
+    A minor with no adult companion (`travelling_with`, whose arrival must be registered
+    first) is flagged unaccompanied and a protection alert is raised at once."""
+    _require_centre(actor=actor, centre=centre, attempted="arrival-register")
+    replay = _existing_replay(actor=actor, idempotency_key=idempotency_key)
+    if replay is not None:
+        return replay
+
+    now = timezone.now()
+    arrived_at = arrived_at or now
+    if arrived_at > now + datetime.timedelta(minutes=5):
+        raise _fields_error({"arrived_at": ARRIVAL_IN_FUTURE})
+    reasons = _check_reasons(migration_reasons)
+    if manifest_passenger is not None:
+        if manifest_passenger.manifest.centre_id != centre.pk:
+            raise _fields_error({"manifest_passenger": PASSENGER_OF_OTHER_CENTRE})
+        if Arrival.objects.filter(manifest_passenger=manifest_passenger).exists():
+            raise PassengerAlreadyRegisteredError()
+    if confirmed_person is None and identity is None and manifest_passenger is None:
+        raise ValidationFailedError(str(IDENTITY_REQUIRED))
+    if travelling_with is not None and travelling_with.centre_id != centre.pk:
+        raise _fields_error({"travelling_with": COMPANION_OTHER_CENTRE})
+    if relationship and relationship not in Relationship.values:
+        raise _fields_error({"relationship": _("Unknown relationship.")})
+    if time_abroad not in TimeAbroad.values:
+        raise _fields_error({"time_abroad": _("Unknown time abroad.")})
+    if manifest_passenger is not None:
+        means = means or manifest_passenger.manifest.means
+        returned_from = returned_from or manifest_passenger.manifest.sending_country
+    means = means or (Means.AIR if centre.kind == "airport" else Means.LAND)
+    if means not in Means.values:
+        raise _fields_error({"means": _("Unknown means of transport.")})
+    if identity is None and manifest_passenger is not None:
+        identity = _identity_from_passenger(manifest_passenger)
+
+    try:
+        with transaction.atomic():
+            arrival = _arrival_create(
+                actor=actor,
+                centre=centre,
+                idempotency_key=idempotency_key,
+                arrived_at=arrived_at,
+                now=now,
+                manifest_passenger=manifest_passenger,
+                identity=identity,
+                confirmed_person=confirmed_person,
+                candidate_reasons=candidate_reasons,
+                rejected_candidates=rejected_candidates,
+                returned_from=returned_from,
+                means=means,
+                time_abroad=time_abroad,
+                reasons=reasons,
+                travelling_with=travelling_with,
+                relationship=relationship,
+                consent_follow_up=consent_follow_up,
+                consent_tracing=consent_tracing,
+                contacts=contacts,
+                contingency=contingency,
+            )
+    except IntegrityError:
+        # Two requests with one key raced: the one that committed first is the arrival.
+        replay = _existing_replay(actor=actor, idempotency_key=idempotency_key)
+        if replay is not None:
+            return replay
+        if manifest_passenger is not None:
+            raise PassengerAlreadyRegisteredError() from None
+        raise
+    return arrival
+
+
+def _arrival_create(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    idempotency_key: str,
+    arrived_at: datetime.datetime,
+    now: datetime.datetime,
+    manifest_passenger: ManifestPassenger | None,
+    identity: IdentityData | None,
+    confirmed_person: Person | None,
+    candidate_reasons: Sequence[str],
+    rejected_candidates: Sequence[Person],
+    returned_from: Country | None,
+    means: str,
+    time_abroad: str,
+    reasons: list[str],
+    travelling_with: Arrival | None,
+    relationship: str,
+    consent_follow_up: bool,
+    consent_tracing: bool,
+    contacts: Sequence[ContactData],
+    contingency: bool,
+) -> Arrival:
+    # A concurrent request with the same key blocks on the key's unique index when it saves
+    # its arrival, then fails; its whole transaction, person included, is rolled back.
+    arrival = Arrival(
+        centre=centre,
+        arrived_at=arrived_at,
+        registered_at=now,
+        returned_from=returned_from,
+        means=means,
+        time_abroad=time_abroad,
+        migration_reasons=reasons,
+        manifest_passenger=manifest_passenger,
+        consent_follow_up=consent_follow_up,
+        consent_tracing=consent_tracing,
+        is_contingency=contingency,
+        needs_completion=contingency,
+        idempotency_key=idempotency_key,
+        created_by=actor,
+        modified_by=actor,
+    )
+    if confirmed_person is not None:
+        person = confirmed_person
+        if not permissions.can_view_person(actor, person):
+            raise NotFoundError()
+    elif identity is None:
+        raise ValidationFailedError(str(IDENTITY_REQUIRED))
+    else:
+        person = person_register(
+            actor=actor,
+            country=centre.country,
+            given_names=identity.given_names,
+            first_surname=identity.first_surname,
+            second_surname=identity.second_surname,
+            birth_year=identity.birth_year,
+            birth_month=identity.birth_month,
+            birth_day=identity.birth_day,
+            sex=identity.sex,
+            nationality=(
+                Country.objects.filter(pk=identity.nationality).first()
+                if identity.nationality
+                else None
+            ),
+            is_child=identity.is_child,
+            documents=identity.documents,
+            contacts=contacts,
+            reason=str(_("Arrival registration")),
+        )
+    arrival.person = person
+    arrival.is_minor = _is_minor(identity, person, arrived_at.date())
+    companion_is_adult = travelling_with is not None and not travelling_with.is_minor
+    arrival.is_unaccompanied = arrival.is_minor and not companion_is_adult
+    if travelling_with is not None:
+        group = travelling_with.travel_group or uuid.uuid4()
+        if travelling_with.travel_group is None:
+            travelling_with.travel_group = group
+            travelling_with.save(update_fields=["travel_group", "modified_at"])
+        arrival.travel_group = group
+        arrival.group_relationship = relationship
+    arrival.save(force_insert=True)
+
+    # Consents and family links go through people.services, which check that the actor may
+    # record them; a reception officer may not change a child's record, so for a child
+    # they are kept on the arrival and left to the protection officer.
+    if permissions.can_record_consent(actor, person):
+        for purpose, granted in (
+            (ConsentPurpose.FOLLOW_UP_CONTACT, consent_follow_up),
+            (ConsentPurpose.TRACING_MATCHING, consent_tracing),
+        ):
+            consent_record(actor=actor, person=person, purpose=purpose, granted=granted)
+    if (
+        travelling_with is not None
+        and relationship
+        and permissions.can_change_person(actor, person)
+        and permissions.can_view_person(actor, travelling_with.person)
+        and travelling_with.person_id != person.pk
+    ):
+        from mirador.people.models import FamilyLink
+
+        already = FamilyLink.objects.filter(
+            person_id__in=[person.pk, travelling_with.person_id],
+            relative_id__in=[person.pk, travelling_with.person_id],
+        ).exists()
+        if not already:
+            family_link_add(
+                actor=actor,
+                person=person,
+                relative=travelling_with.person,
+                relationship=relationship,
+            )
+    if consent_tracing:
+        matching_identity = (
+            _identity_for_matching(identity)
+            if confirmed_person is None and identity is not None
+            else None
+        )
+        if matching_identity is not None:
+            _match_keys_store(person=person, identity=matching_identity)
+    if confirmed_person is not None:
+        CandidateDecision.objects.create(
+            candidate=person,
+            arrival=arrival,
+            manifest_passenger=manifest_passenger,
+            decision=CandidateDecision.CONFIRMED,
+            reasons=list(candidate_reasons),
+            created_by=actor,
+            modified_by=actor,
+        )
+    for rejected in rejected_candidates:
+        CandidateDecision.objects.create(
+            candidate=rejected,
+            arrival=arrival,
+            manifest_passenger=manifest_passenger,
+            decision=CandidateDecision.REJECTED,
+            created_by=actor,
+            modified_by=actor,
+        )
+    if arrival.is_unaccompanied:
+        alert = ProtectionAlert.objects.create(
+            arrival=arrival,
+            country_id=centre.country_id,
+            reason=AlertReason.UNACCOMPANIED_MINOR,
+            responsible_role=Role.PROTECTION_OFFICER,
+            created_by=actor,
+            modified_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=ALERT_OBJECT_TYPE,
+            object_id=alert.pk,
+            details={"arrival": str(arrival.pk), "reason": alert.reason},
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=ARRIVAL_OBJECT_TYPE,
+        object_id=arrival.pk,
+        details={
+            "person": str(person.pk),
+            "repeat": confirmed_person is not None,
+            "manifest_passenger": str(manifest_passenger.pk) if manifest_passenger else "",
+            "contingency": contingency,
+            "unaccompanied": arrival.is_unaccompanied,
+        },
+    )
+    return arrival
+
+
+def arrival_register_contingency(
+    *,
+    actor: User,
+    centre: ReceptionCentre,
+    idempotency_key: str,
+    given_names: str,
+    first_surname: str,
+    sex: str = "U",
+    birth_year: int | None = None,
+    is_child: bool = False,
+    manifest_passenger: ManifestPassenger | None = None,
+    arrived_at: datetime.datetime | None = None,
+) -> Arrival:
+    """Contingency mode (D-R4): when arrivals exceed what the centre can handle, only the
+    essential fields are taken and the arrival is marked to be completed later. An
+    unaccompanied child is still flagged and routed to protection at once."""
+    identity = IdentityData(
+        given_names=given_names,
+        first_surname=first_surname,
+        birth_year=birth_year,
+        sex=sex,
+        is_child=is_child,
+        nationality=centre.country_id,
+    )
+    return arrival_register(
+        actor=actor,
+        centre=centre,
+        idempotency_key=idempotency_key,
+        arrived_at=arrived_at,
+        manifest_passenger=manifest_passenger,
+        identity=identity,
+        contingency=True,
+    )
+
+
+def arrival_complete(
+    *,
+    actor: User,
+    arrival: Arrival,
+    returned_from: Country | None = None,
+    time_abroad: str | None = None,
+    migration_reasons: Sequence[str] | None = None,
+    consent_follow_up: bool | None = None,
+    consent_tracing: bool | None = None,
+) -> Arrival:
+    """Fill in what contingency mode left out; the arrival is then complete."""
+    _require_centre(actor=actor, centre=arrival.centre, attempted="arrival-complete")
+    if not permissions.can_view_person(actor, arrival.person):
+        raise NotFoundError()
+    if not arrival.needs_completion:
+        raise ArrivalCompleteError()
+    changed = ["needs_completion", "completed_at", "modified_at", "modified_by"]
+    if returned_from is not None:
+        arrival.returned_from = returned_from
+        changed.append("returned_from")
+    if time_abroad is not None:
+        if time_abroad not in TimeAbroad.values:
+            raise _fields_error({"time_abroad": _("Unknown time abroad.")})
+        arrival.time_abroad = time_abroad
+        changed.append("time_abroad")
+    if migration_reasons is not None:
+        arrival.migration_reasons = _check_reasons(migration_reasons)
+        changed.append("migration_reasons")
+    with transaction.atomic():
+        for purpose, granted, name in (
+            (ConsentPurpose.FOLLOW_UP_CONTACT, consent_follow_up, "consent_follow_up"),
+            (ConsentPurpose.TRACING_MATCHING, consent_tracing, "consent_tracing"),
+        ):
+            if granted is None:
+                continue
+            setattr(arrival, name, granted)
+            changed.append(name)
+            if permissions.can_record_consent(actor, arrival.person):
+                consent_record(actor=actor, person=arrival.person, purpose=purpose, granted=granted)
+        if consent_tracing:
+            person = arrival.person
+            _match_keys_store(
+                person=person,
+                identity=Identity(
+                    given_names=person.given_names,
+                    first_surname=person.first_surname,
+                    second_surname=person.second_surname,
+                    birth_year=person.birth_year,
+                    birth_month=person.birth_month,
+                    birth_day=person.birth_day,
+                    sex=person.sex,
+                    document_numbers=tuple(person.documents.values_list("number", flat=True)),
+                ),
+            )
+        arrival.needs_completion = False
+        arrival.completed_at = timezone.now()
+        arrival.modified_by = actor
+        arrival.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=ARRIVAL_OBJECT_TYPE,
+            object_id=arrival.pk,
+            details={"fields": sorted(set(changed) - {"modified_at", "modified_by"})},
+        )
+    return arrival
+
+
+def assistance_record(
+    *,
+    actor: User,
+    arrival: Arrival,
+    kind: str,
+    quantity: int = 1,
+    given_at: datetime.datetime | None = None,
+) -> AssistanceGiven:
+    """Record assistance given on the spot, so that the centre knows what it gave to whom."""
+    _require_centre(actor=actor, centre=arrival.centre, attempted="assistance")
+    if not permissions.can_view_person(actor, arrival.person):
+        raise NotFoundError()
+    if kind not in AssistanceKind.values:
+        raise _fields_error({"kind": _("Unknown kind of assistance.")})
+    if quantity < 1:
+        raise _fields_error({"quantity": _("The quantity must be at least 1.")})
+    row = AssistanceGiven(
+        arrival=arrival,
+        kind=kind,
+        quantity=quantity,
+        given_at=given_at or timezone.now(),
+        given_by=actor,
+        created_by=actor,
+        modified_by=actor,
+    )
+    with transaction.atomic():
+        row.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=ARRIVAL_OBJECT_TYPE,
+            object_id=arrival.pk,
+            details={"assistance": kind, "quantity": quantity},
+        )
+    return row
+
+
+def candidate_reject(
+    *,
+    actor: User,
+    candidate: Person,
+    manifest_passenger: ManifestPassenger | None = None,
+    arrival: Arrival | None = None,
+    reasons: Sequence[str] = (),
+) -> CandidateDecision:
+    """The officer says a candidate is not the person in front of them; kept for audit."""
+    if not permissions.can_view_person(actor, candidate):
+        raise NotFoundError()
+    with transaction.atomic():
+        decision = CandidateDecision.objects.create(
+            candidate=candidate,
+            arrival=arrival,
+            manifest_passenger=manifest_passenger,
+            decision=CandidateDecision.REJECTED,
+            reasons=list(reasons),
+            created_by=actor,
+            modified_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="people.Person",
+            object_id=candidate.pk,
+            details={"candidate": CandidateDecision.REJECTED},
+        )
+    return decision
+
+
+def protection_alert_take(*, actor: User, alert: ProtectionAlert) -> ProtectionAlert:
+    """A protection officer takes the alert in charge."""
+    if not permissions.can_view_protection_alerts(actor, alert.country_id):
+        raise NotFoundError()
+    if alert.status != AlertStatus.OPEN:
+        return alert
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.taken_by = actor
+    alert.taken_at = timezone.now()
+    alert.modified_by = actor
+    with transaction.atomic():
+        alert.save(update_fields=["status", "taken_by", "taken_at", "modified_at", "modified_by"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=ALERT_OBJECT_TYPE,
+            object_id=alert.pk,
+            details={"status": alert.status},
+        )
+    return alert

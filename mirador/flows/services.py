@@ -1,25 +1,43 @@
-"""Writes of the flows app: importing a file as a batch of observations, rolling a batch back.
+"""Writes of the flows app: importing a file as a batch of observations, storing it as a
+corrected revision of its source, rolling a batch back.
 
 An import is all or nothing: the file is read through its mapping (flows.engine) and its
 observations are stored in one transaction, in chunks, under a new batch; if any row has a
 problem the transaction is rolled back and only a failed batch with its error report remains.
-The same file (same SHA-256) imported again in the same format changes nothing.
+With `keep_valid` the user chooses otherwise: the rows with problems are set aside (counted on
+the batch, listed in its report) and the others stored; a problem of the file itself (a missing
+column, no header, a wrong constant of the mapping, a file that cannot be read) still stores
+nothing. The same file (same SHA-256) imported again in the same format changes nothing.
+
+Revisions: a batch belongs to its mapping's source. An import covering periods (and reporting
+countries) for which the same source already has current figures in the dataset is refused,
+naming them, unless it is asked to replace them (`replace`): then, in the same transaction, the
+figures it replaces move to ObservationHistory (with the interval during which they were
+current and the revision that ended it) and leave Observation, in a few set-based statements
+whatever the number of rows. A rollback moves a batch's current figures to history and makes
+the figures it had replaced current again, unless a later revision replaced them too.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from mirador.core.errors import ApplicationError
+from mirador.accounts import permissions
+from mirador.core.audit import audit_record
+from mirador.core.errors import ApplicationError, PermissionDeniedError
+from mirador.core.models import AuditAction
 from mirador.flows.duplicates import combine_duplicates
 from mirador.flows.engine import (
     ISSUE_FIELDS,
@@ -34,10 +52,15 @@ from mirador.flows.engine import (
     read_observations,
 )
 from mirador.flows.models import (
+    OBSERVATION_DIMENSIONS,
     BatchStatus,
     Dataset,
+    HistoryReason,
     ImportBatch,
+    Incident,
     Observation,
+    ObservationHistory,
+    PeriodType,
     allowed_values,
 )
 from mirador.flows.records import RecordWriter, record_writer
@@ -48,6 +71,17 @@ if TYPE_CHECKING:
 
 # How many issues a failed batch keeps in the database; the full list is in the report.
 ISSUES_STORED = 1_000
+# How often (in observations) an import tells its progress callback how far it has read.
+PROGRESS_EVERY = 10_000
+# How many periods and batches a message names before saying "and N more".
+NAMED_IN_MESSAGES = 12
+
+# progress(rows_read) while an import reads and stores.
+ProgressCallback = Callable[[int], None]
+# What a batch covers, and so what a revision replaces: (period, reporting country), the
+# country "" for a dataset without that dimension (its observations all hold "").
+CoverageKey = tuple[datetime.date, str]
+_REPORTING_AT = OBSERVATION_DIMENSIONS.index("reporting_country")
 
 
 class BatchStateError(ApplicationError):
@@ -61,6 +95,107 @@ class ImportOutcome:
     FAILED = "failed"
     ALREADY_IMPORTED = "already_imported"
     VALID = "valid"  # a dry run found nothing wrong
+    # The file would replace current figures of its source and was not asked to.
+    REVISION_REFUSED = "revision_refused"
+
+
+@dataclass
+class ImportResult(ReadResult):
+    """A ReadResult that also tells the problems of the file itself (which store nothing
+    even when valid rows may be kept) from those of single rows (which may be set aside).
+
+    A problem of the file does not point at a cell of a data row: it has no row (a constant
+    of the mapping), or is at or above the header row (a missing column, no header, a wrong
+    column name of a wide layout), or names neither a column nor a value (a file that is not
+    text or not a readable table from some record on: the rest of it was never read)."""
+
+    header_row: int = 1
+    file_problems: int = 0
+    rows_set_aside: set[tuple[str, int]] = field(default_factory=set)
+
+    def add(self, issue: ImportIssue) -> None:
+        super().add(issue)
+        if issue.row is None or issue.row <= self.header_row or not (issue.column or issue.value):
+            self.file_problems += 1
+        else:
+            self.rows_set_aside.add((issue.sheet, issue.row))
+
+
+@dataclass
+class RevisionPlan:
+    """What storing a file would replace: the current figures of the same source and dataset
+    for the periods (and reporting countries) the file covers."""
+
+    observations: int = 0
+    periods: list[datetime.date] = field(default_factory=list)
+    period_type: str = PeriodType.MONTH
+    # (batch id, file name, when it was imported, how many of its observations)
+    batches: list[tuple[str, str, datetime.datetime | None, int]] = field(default_factory=list)
+
+    @property
+    def replaces_anything(self) -> bool:
+        return self.observations > 0
+
+    def describe_periods(self) -> str:
+        return describe_periods(self.periods, self.period_type)
+
+    def describe_batches(self) -> str:
+        names = [
+            _("batch %(id)s (%(file)s, imported %(date)s)")
+            % {
+                "id": batch_id,
+                "file": file_name,
+                "date": f"{finished:%Y-%m-%d %H:%M} UTC" if finished else "?",
+            }
+            for batch_id, file_name, finished, _count in self.batches[:NAMED_IN_MESSAGES]
+        ]
+        hidden = len(self.batches) - len(names)
+        if hidden > 0:
+            names.append(_("and %(count)s more") % {"count": hidden})
+        return "; ".join(names)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "observations": self.observations,
+            "periods": self.describe_periods(),
+            "batches": [
+                {"id": batch_id, "file_name": file_name, "observations": count}
+                for batch_id, file_name, _finished, count in self.batches
+            ],
+        }
+
+
+def describe_periods(periods: Iterable[datetime.date], period_type: str) -> str:
+    """Periods as ranges of consecutive ones: "2022-10 to 2023-09, 2024-01"."""
+    yearly = period_type == PeriodType.YEAR
+    ordered = sorted(set(periods))
+
+    def label(period: datetime.date) -> str:
+        return f"{period:%Y}" if yearly else f"{period:%Y-%m}"
+
+    def following(period: datetime.date) -> datetime.date:
+        if yearly:
+            return period.replace(year=period.year + 1)
+        if period.month == 12:
+            return period.replace(year=period.year + 1, month=1)
+        return period.replace(month=period.month + 1)
+
+    ranges: list[tuple[datetime.date, datetime.date]] = []
+    for period in ordered:
+        if ranges and following(ranges[-1][1]) == period:
+            ranges[-1] = (ranges[-1][0], period)
+        else:
+            ranges.append((period, period))
+    parts = [
+        label(first)
+        if first == last
+        else _("%(first)s to %(last)s") % {"first": label(first), "last": label(last)}
+        for first, last in ranges
+    ]
+    hidden = len(parts) - NAMED_IN_MESSAGES
+    if hidden > 0:
+        parts = parts[:NAMED_IN_MESSAGES] + [_("and %(count)s more") % {"count": hidden}]
+    return ", ".join(parts)
 
 
 @dataclass
@@ -69,16 +204,24 @@ class ImportReport:
     format_code: str
     dataset: str
     file: FileInfo
-    result: ReadResult = field(default_factory=ReadResult)
+    result: ImportResult = field(default_factory=ImportResult)
     batch: ImportBatch | None = None
+    source: str = ""
+    # What the file replaces (dry run, refusal) or replaced (a stored revision).
+    revision: RevisionPlan = field(default_factory=RevisionPlan)
+    keep_valid: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.outcome != ImportOutcome.FAILED
+        return self.outcome not in (ImportOutcome.FAILED, ImportOutcome.REVISION_REFUSED)
 
     @property
     def issues(self) -> list[ImportIssue]:
         return self.result.issues
+
+    @property
+    def set_aside_count(self) -> int:
+        return len(self.result.rows_set_aside)
 
     def summary(self) -> str:
         values = {
@@ -96,23 +239,102 @@ class ImportReport:
                 _("%(file)s was already imported as %(format)s (batch %(batch)s): nothing changed.")
                 % values
             )
+        if self.outcome == ImportOutcome.REVISION_REFUSED:
+            return self.revision_refusal()
         if self.outcome == ImportOutcome.IMPORTED:
             return (
-                _(
-                    "%(file)s imported as %(format)s into %(dataset)s: %(rows)s rows read, "
-                    "%(dropped)s left out, %(observations)s observations stored (batch %(batch)s)."
+                (
+                    _(
+                        "%(file)s imported as %(format)s into %(dataset)s: %(rows)s rows read, "
+                        "%(dropped)s left out, %(observations)s observations stored "
+                        "(batch %(batch)s)."
+                    )
+                    % values
                 )
-                % values
-            ) + self._left_out()
+                + self._set_aside()
+                + self._replaced(done=True)
+                + self._left_out()
+            )
         if self.outcome == ImportOutcome.VALID:
             return (
+                (
+                    _(
+                        "%(file)s is valid as %(format)s: %(rows)s rows read, %(dropped)s left "
+                        "out, %(observations)s observations would be stored (dry run: nothing "
+                        "stored)."
+                    )
+                    % values
+                )
+                + self._replaced(done=False)
+                + self._left_out()
+            )
+        summary = (
+            _("%(file)s was not imported: %(errors)s problems found, nothing stored.") % values
+        )
+        if self.keep_valid and self.result.file_problems:
+            summary += " " + _(
+                "Some are problems of the file itself (not of single rows), so no rows could "
+                "be kept."
+            )
+        elif not self.keep_valid and self.result.issue_count and not self.result.file_problems:
+            summary += " " + ngettext(
+                "The other rows are valid: %(count)s row has problems and could be set aside "
+                "(--keep-valid).",
+                "The other rows are valid: %(count)s rows have problems and could be set "
+                "aside (--keep-valid).",
+                self.set_aside_count,
+            ) % {"count": self.set_aside_count}
+        return summary + self._replaced(done=False)
+
+    def revision_refusal(self) -> str:
+        return _(
+            "%(file)s holds figures of %(source)s for %(periods)s, which %(batches)s already "
+            "hold (%(count)s current observations of %(dataset)s): nothing stored. If the file "
+            "is a corrected revision, store it so that it replaces those figures (kept in "
+            "history, and restored if the revision is rolled back): mirador import --replace "
+            "on the command line, “Replace the current figures” on the upload page, or "
+            "replace=true in the API."
+        ) % {
+            "file": self.file.name,
+            "source": self.source,
+            "periods": self.revision.describe_periods(),
+            "batches": self.revision.describe_batches(),
+            "count": self.revision.observations,
+            "dataset": self.dataset,
+        }
+
+    def _set_aside(self) -> str:
+        if not self.set_aside_count:
+            return ""
+        return " " + ngettext(
+            "%(count)s row with problems was set aside, not stored (see the report).",
+            "%(count)s rows with problems were set aside, not stored (see the report).",
+            self.set_aside_count,
+        ) % {"count": self.set_aside_count}
+
+    def _replaced(self, *, done: bool) -> str:
+        if not self.revision.replaces_anything:
+            return ""
+        values = {
+            "count": self.revision.observations,
+            "periods": self.revision.describe_periods(),
+            "batches": self.revision.describe_batches(),
+        }
+        if done:
+            return " " + (
                 _(
-                    "%(file)s is valid as %(format)s: %(rows)s rows read, %(dropped)s left out, "
-                    "%(observations)s observations would be stored (dry run: nothing stored)."
+                    "As a corrected revision it replaced %(count)s observations of %(periods)s "
+                    "from %(batches)s; they are kept in history."
                 )
                 % values
-            ) + self._left_out()
-        return _("%(file)s was not imported: %(errors)s problems found, nothing stored.") % values
+            )
+        return " " + (
+            _(
+                "It is a revision: storing it would replace %(count)s current observations of "
+                "%(periods)s from %(batches)s (only when asked to replace them)."
+            )
+            % values
+        )
 
     def _left_out(self) -> str:
         """What the mapping's skip_non_countries left out, named (never left out silently)."""
@@ -128,14 +350,27 @@ class ImportReport:
         write_issues_csv(self.issues, path)
 
 
-def write_issues_csv(issues: Iterable[ImportIssue], path: Path) -> None:
+def write_issues_csv(issues: Iterable[ImportIssue | dict[str, Any]], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ISSUE_FIELDS)
-        for issue in issues:
-            writer.writerow(
-                [issue.file, issue.sheet, issue.row or "", issue.column, issue.value, issue.reason]
-            )
+        write_issues(issues, handle)
+
+
+def write_issues(issues: Iterable[ImportIssue | dict[str, Any]], handle: Any) -> None:
+    """The report's CSV: file, sheet, row, column, value, reason, one line per problem."""
+    writer = csv.writer(handle)
+    writer.writerow(ISSUE_FIELDS)
+    for issue in issues:
+        entry = issue.as_dict() if isinstance(issue, ImportIssue) else issue
+        writer.writerow(
+            [
+                entry["file"],
+                entry["sheet"],
+                entry["row"] or "",
+                entry["column"],
+                entry["value"],
+                entry["reason"],
+            ]
+        )
 
 
 def allowed_codes(dataset: Dataset, mapping: Mapping) -> dict[str, set[str]]:
@@ -164,12 +399,23 @@ def import_rows(
     dataset: Dataset,
     result: ReadResult,
     records: RecordWriter | None = None,
+    *,
+    reporting_countries: frozenset[str] | None = None,
+    coverage: set[CoverageKey] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[ParsedObservation]:
     """The observations a file gives, checked and counted, duplicates resolved: what an import
-    stores and an upload preview shows. Problems go to `result`."""
+    stores and an upload preview shows. Problems go to `result`.
+
+    `reporting_countries` (None: any) are the countries whose figures the importer may store:
+    a row of another is a problem naming it. `coverage`, if given, collects the (period,
+    reporting country) pairs of the observations, which is what a revision replaces.
+    `progress` is called with the rows read so far every PROGRESS_EVERY observations."""
     # Not a generator itself: the codes are read from the database now, before the caller
     # starts writing (a COPY in progress holds the connection).
     allowed = allowed_codes(dataset, mapping)
+    if isinstance(result, ImportResult):
+        result.header_row = mapping.header_row
     rows = read_observations(
         mapping,
         info,
@@ -177,22 +423,230 @@ def import_rows(
         result=result,
         on_record=records.add if records is not None else None,
     )
-    return _counted(
+    return _admitted(
         combine_duplicates(
             rows, sum_duplicates=mapping.sum_duplicates, result=result, file_name=info.name
         ),
         result,
+        file_name=info.name,
+        reporting_countries=reporting_countries,
+        coverage=coverage,
+        progress=progress,
     )
 
 
-def _counted(rows: Iterator[ParsedObservation], result: ReadResult) -> Iterator[ParsedObservation]:
+def _admitted(
+    rows: Iterator[ParsedObservation],
+    result: ReadResult,
+    *,
+    file_name: str,
+    reporting_countries: frozenset[str] | None,
+    coverage: set[CoverageKey] | None,
+    progress: ProgressCallback | None,
+) -> Iterator[ParsedObservation]:
+    """One pass over the stream for everything counted per observation (kept to a few
+    operations each: millions of rows go through here)."""
+    next_progress = PROGRESS_EVERY
     for observation in rows:
+        if reporting_countries is not None:
+            reporting = observation.coordinates[_REPORTING_AT]
+            if reporting and reporting not in reporting_countries:
+                result.add(
+                    ImportIssue(
+                        file_name,
+                        observation.sheet,
+                        observation.row,
+                        "reporting_country",
+                        reporting,
+                        _(
+                            "You may import only figures reported by %(countries)s; this "
+                            "row is reported by %(country)s."
+                        )
+                        % {
+                            "countries": ", ".join(sorted(reporting_countries)) or "-",
+                            "country": reporting,
+                        },
+                    )
+                )
+                continue
         result.observations += 1
+        if coverage is not None:
+            coverage.add((observation.period, observation.coordinates[_REPORTING_AT]))
+        if progress is not None and result.observations >= next_progress:
+            next_progress += PROGRESS_EVERY
+            progress(result.rows_read)
         yield observation
+    if progress is not None:
+        progress(result.rows_read)
+
+
+# --- Revisions: what a file replaces --------------------------------------------------------
+
+
+def _coverage_sql(coverage: set[CoverageKey], alias: str) -> tuple[str, list[Any]]:
+    """A WHERE fragment selecting the rows of `alias` at the covered (period, reporting
+    country) pairs: one `reporting_country = %s AND period IN (...)` per country, so that the
+    (dataset, period, ...) index finds them."""
+    by_country: dict[str, list[datetime.date]] = defaultdict(list)
+    for period, country in sorted(coverage):
+        by_country[country].append(period)
+    parts: list[str] = []
+    params: list[Any] = []
+    for country, periods in by_country.items():
+        marks = ", ".join(["%s"] * len(periods))
+        parts.append(f"({alias}.reporting_country = %s AND {alias}.period IN ({marks}))")
+        params.append(country)
+        params.extend(connection.ops.adapt_datefield_value(period) for period in periods)
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _coverage_q(coverage: set[CoverageKey]) -> Q:
+    by_country: dict[str, list[datetime.date]] = defaultdict(list)
+    for period, country in coverage:
+        by_country[country].append(period)
+    condition = Q(pk__in=[])
+    for country, periods in by_country.items():
+        condition |= Q(reporting_country=country, period__in=periods)
+    return condition
+
+
+def _current_of_source(
+    dataset: Dataset, source: str, coverage: set[CoverageKey], exclude_batch: ImportBatch | None
+) -> Any:
+    current = Observation.objects.filter(
+        _coverage_q(coverage),
+        dataset=dataset,
+        batch__source=source,
+        batch__status=BatchStatus.IMPORTED,
+    )
+    if exclude_batch is not None:
+        current = current.exclude(batch=exclude_batch)
+    return current
+
+
+def revision_plan(
+    *,
+    dataset: Dataset,
+    source: str,
+    coverage: set[CoverageKey],
+    period_type: str = PeriodType.MONTH,
+    exclude_batch: ImportBatch | None = None,
+) -> RevisionPlan:
+    """The current figures of `source` in `dataset` that a file covering `coverage` would
+    replace: how many, of which periods, from which batches."""
+    plan = RevisionPlan(period_type=period_type)
+    if not coverage:
+        return plan
+    current = _current_of_source(dataset, source, coverage, exclude_batch)
+    by_batch = (
+        current.values("batch_id", "batch__file_name", "batch__finished_at")
+        .annotate(count=Count("id"), first=Min("period"), last=Max("period"))
+        .order_by("batch__finished_at")
+    )
+    for entry in by_batch:
+        plan.batches.append(
+            (
+                str(entry["batch_id"]),
+                entry["batch__file_name"],
+                entry["batch__finished_at"],
+                entry["count"],
+            )
+        )
+        plan.observations += entry["count"]
+    if plan.observations:
+        plan.periods = list(current.order_by("period").values_list("period", flat=True).distinct())
+    return plan
+
+
+# Columns an observation and its history share, in the order the statements below use.
+_FIGURE_COLUMNS = (
+    "dataset_id",
+    "period",
+    "period_type",
+    *OBSERVATION_DIMENSIONS,
+    "value",
+    "batch_id",
+    "source_sheet",
+    "source_row",
+)
+
+
+def _key(instance: ImportBatch | Dataset) -> Any:
+    """A primary key as a raw statement's parameter (a UUID is text on SQLite)."""
+    return instance._meta.pk.get_db_prep_value(instance.pk, connection)
+
+
+def _columns(alias: str) -> str:
+    return ", ".join(f"{alias}.{column}" for column in _FIGURE_COLUMNS)
+
+
+def _replace_current(
+    *,
+    revision: ImportBatch,
+    dataset: Dataset,
+    source: str,
+    coverage: set[CoverageKey],
+    now: datetime.datetime,
+) -> int:
+    """Move the current figures of `source` that `revision` covers to history, ended by it;
+    supersede the incidents of those periods. Returns how many observations moved. Two
+    statements, the same on SQLite and PostgreSQL, whatever the number of rows."""
+    observation = Observation._meta.db_table
+    history = ObservationHistory._meta.db_table
+    batch_table = ImportBatch._meta.db_table
+    covered, covered_params = _coverage_sql(coverage, "o")
+    # The rows of the source's imported batches (other than the revision) at covered keys.
+    where = (
+        f"o.dataset_id = %s AND o.batch_id <> %s AND {covered} AND o.batch_id IN "  # noqa: S608 (names are the models', values parameters)
+        f"(SELECT b.id FROM {batch_table} b WHERE b.dataset_id = %s AND b.source = %s "
+        f"AND b.status = %s)"
+    )
+    where_params = [
+        _key(dataset),
+        _key(revision),
+        *covered_params,
+        _key(dataset),
+        source,
+        BatchStatus.IMPORTED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {history} ({', '.join(_FIGURE_COLUMNS)}, valid_from, valid_to, "  # noqa: S608 (table and column names are the models'; values are parameters)
+            f"ended_by_id, reason) "
+            f"SELECT {_columns('o')}, COALESCE(o.current_since, f.finished_at), %s, %s, %s "
+            f"FROM {observation} o JOIN {batch_table} f ON f.id = o.batch_id WHERE {where}",
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                _key(revision),
+                HistoryReason.REVISED.value,
+                *where_params,
+            ],
+        )
+        cursor.execute(
+            f"DELETE FROM {observation} WHERE id IN (SELECT o.id FROM {observation} o "  # noqa: S608 (as above)
+            f"WHERE {where})",
+            where_params,
+        )
+        replaced = cursor.rowcount
+    Incident.objects.filter(
+        dataset=dataset,
+        batch__source=source,
+        batch__status=BatchStatus.IMPORTED,
+        superseded_at__isnull=True,
+        period__in={period for period, _country in coverage},
+    ).exclude(batch=revision).update(superseded_at=now, superseded_by=revision)
+    return replaced
+
+
+# --- Importing --------------------------------------------------------------------------------
 
 
 class _InvalidFile(Exception):
     """Raised inside the storing transaction to roll it back."""
+
+
+class _RevisionRefused(Exception):
+    """Raised inside the storing transaction to roll it back: it would replace figures."""
 
 
 @transaction.atomic
@@ -203,9 +657,18 @@ def batch_import(
     path: Path | str,
     mapping_path: Path | str | None = None,
     dry_run: bool = False,
+    replace: bool = False,
+    keep_valid: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import a file in a format (a mapping of flows/formats, or the one given). Returns a
-    report; raises ApplicationError only for a file or mapping that cannot be read at all."""
+    report; raises ApplicationError only for a file or mapping that cannot be read at all.
+
+    `replace`: store the file as a corrected revision of its source, replacing the current
+    figures it covers (refused otherwise, naming them). `keep_valid`: store the valid rows and
+    set aside those with problems (a problem of the file itself still stores nothing).
+    `progress(rows_read)` is called as the file is read and stored. An `actor` stores only
+    figures of the reporting countries accounts.permissions lets them import."""
     mapping = mapping_for(format_code, Path(path), Path(mapping_path) if mapping_path else None)
     info = inspect_file(Path(path), encoding=mapping.encoding, reader=mapping.reader)
     try:
@@ -215,8 +678,14 @@ def batch_import(
             _("The mapping names the dataset %(code)s, which does not exist.")
             % {"code": mapping.dataset}
         ) from error
+    source = mapping.source or mapping.code
     report = ImportReport(
-        outcome=ImportOutcome.VALID, format_code=mapping.code, dataset=dataset.code, file=info
+        outcome=ImportOutcome.VALID,
+        format_code=mapping.code,
+        dataset=dataset.code,
+        file=info,
+        source=source,
+        keep_valid=keep_valid,
     )
     existing = ImportBatch.objects.filter(
         format_code=mapping.code, sha256=info.sha256, status=BatchStatus.IMPORTED
@@ -225,11 +694,27 @@ def batch_import(
         report.outcome, report.batch = ImportOutcome.ALREADY_IMPORTED, existing
         return report
 
+    scope = permissions.import_countries(actor) if actor is not None else None
     result = report.result
+    coverage: set[CoverageKey] = set()
+    period_type = _period_type(mapping)
     if dry_run:
         checker = record_writer(mapping, dataset, None, result)
-        for _observation in import_rows(mapping, info, dataset, result, checker):
+        rows = import_rows(
+            mapping,
+            info,
+            dataset,
+            result,
+            checker,
+            reporting_countries=scope,
+            coverage=coverage,
+            progress=progress,
+        )
+        for _observation in rows:
             pass
+        report.revision = revision_plan(
+            dataset=dataset, source=source, coverage=coverage, period_type=period_type
+        )
         report.outcome = ImportOutcome.VALID if not result.issue_count else ImportOutcome.FAILED
         return report
 
@@ -237,6 +722,7 @@ def batch_import(
     batch_fields = {
         "dataset": dataset,
         "format_code": mapping.code,
+        "source": source,
         "file_name": info.name,
         "sha256": info.sha256,
         "size": info.size,
@@ -251,17 +737,60 @@ def batch_import(
             store(
                 batch,
                 dataset,
-                import_rows(mapping, info, dataset, result, records),
+                import_rows(
+                    mapping,
+                    info,
+                    dataset,
+                    result,
+                    records,
+                    reporting_countries=scope,
+                    coverage=coverage,
+                    progress=progress,
+                ),
                 result,
+                keep_valid=keep_valid,
             )
             if records is not None:
                 records.close()
-            if result.issue_count:
+            if result.issue_count and (
+                not keep_valid or result.file_problems or not result.observations
+            ):
                 raise _InvalidFile
+            report.revision = revision_plan(
+                dataset=dataset,
+                source=source,
+                coverage=coverage,
+                period_type=period_type,
+                exclude_batch=batch,
+            )
+            if report.revision.replaces_anything and not replace:
+                raise _RevisionRefused
+            finished_at = timezone.now()
+            if report.revision.replaces_anything:
+                batch.replaced_count = _replace_current(
+                    revision=batch,
+                    dataset=dataset,
+                    source=source,
+                    coverage=coverage,
+                    now=finished_at,
+                )
             batch.rows_read = result.rows_read
             batch.observation_count = result.observations
-            batch.finished_at = timezone.now()
-            batch.save(update_fields=["rows_read", "observation_count", "finished_at"])
+            batch.finished_at = finished_at
+            batch.set_aside_count = report.set_aside_count
+            batch.error_count = result.issue_count
+            batch.error_report = [issue.as_dict() for issue in result.issues[:ISSUES_STORED]]
+            batch.save(
+                update_fields=[
+                    "rows_read",
+                    "observation_count",
+                    "finished_at",
+                    "set_aside_count",
+                    "error_count",
+                    "error_report",
+                    "replaced_count",
+                ]
+            )
     except _InvalidFile:
         report.outcome = ImportOutcome.FAILED
         report.batch = ImportBatch.objects.create(
@@ -273,6 +802,9 @@ def batch_import(
             **batch_fields,
         )
         return report
+    except _RevisionRefused:
+        report.outcome = ImportOutcome.REVISION_REFUSED
+        return report
     except IntegrityError:
         # Another import of the same file finished first.
         existing = ImportBatch.objects.filter(
@@ -281,21 +813,137 @@ def batch_import(
         if existing is None:
             raise
         report.outcome, report.batch = ImportOutcome.ALREADY_IMPORTED, existing
-        report.result = ReadResult()
+        report.result = ImportResult()
         return report
     report.outcome, report.batch = ImportOutcome.IMPORTED, batch
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="flows.importbatch",
+        object_id=batch.pk,
+        reason="revision" if batch.replaced_count else "import",
+        details={
+            "format": mapping.code,
+            "source": source,
+            "file": info.name,
+            "sha256": info.sha256,
+            "observations": batch.observation_count,
+            "replaced": batch.replaced_count,
+            "replaced_batches": [entry[0] for entry in report.revision.batches],
+            "set_aside": batch.set_aside_count,
+        },
+    )
     return report
+
+
+def _period_type(mapping: Mapping) -> str:
+    return PeriodType.YEAR if mapping.period_rule == "calendar-year" else PeriodType.MONTH
+
+
+# --- Rolling back -----------------------------------------------------------------------------
+
+
+def may_roll_back(actor: User | None, batch: ImportBatch) -> bool:
+    """Whoever may import every reporting country of the batch (accounts.permissions'
+    import scope): administrators and regional analysts any batch, a national analyst only
+    batches of figures their own country reports. None is the command line, run by whoever
+    operates the installation."""
+    if actor is None:
+        return True
+    if not permissions.can_import_figures(actor):
+        return False
+    scope = permissions.import_countries(actor)
+    if scope is None:
+        return True
+    rows: Any = Observation.objects.filter(batch=batch)
+    if not rows.exists():  # every figure of the batch was replaced by a later revision
+        rows = ObservationHistory.objects.filter(batch=batch)
+    countries = set(rows.values_list("reporting_country", flat=True).distinct()) - {""}
+    return bool(countries) and countries <= scope
 
 
 @transaction.atomic
 def batch_rollback(*, actor: User | None, batch: ImportBatch) -> int:
-    """Remove an imported batch's observations; the batch stays, marked rolled back, so that
-    its provenance is kept. Returns how many observations were removed."""
+    """Take an imported batch's figures out of the current ones: they move to history (rolled
+    back), and the figures it had replaced as a revision become current again unless a later
+    revision replaced them too. The batch stays, marked rolled back, so that its provenance is
+    kept. Returns how many observations were removed."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if not may_roll_back(actor, batch):
+        raise PermissionDeniedError(
+            _("You may roll back only batches of figures your own country reports.")
+        )
     if batch.status != BatchStatus.IMPORTED:
         raise BatchStateError(_("Only an imported batch can be rolled back."))
-    removed, _details = Observation.objects.filter(batch=batch).delete()
+    now = timezone.now()
+    observation = Observation._meta.db_table
+    history = ObservationHistory._meta.db_table
+    batch_table = ImportBatch._meta.db_table
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {history} ({', '.join(_FIGURE_COLUMNS)}, valid_from, valid_to, "  # noqa: S608 (table and column names are the models'; values are parameters)
+            f"ended_by_id, reason) "
+            f"SELECT {_columns('o')}, COALESCE(o.current_since, %s), %s, NULL, %s "
+            f"FROM {observation} o WHERE o.batch_id = %s",
+            [
+                connection.ops.adapt_datetimefield_value(batch.finished_at or batch.started_at),
+                moment,
+                HistoryReason.ROLLED_BACK.value,
+                _key(batch),
+            ],
+        )
+        cursor.execute(f"DELETE FROM {observation} WHERE batch_id = %s", [_key(batch)])  # noqa: S608 (as above)
+        removed = cursor.rowcount
+        # The figures this batch had replaced, back where no later revision covers them (and
+        # whose own batch was not rolled back meanwhile).
+        cursor.execute(
+            f"INSERT INTO {observation} ({', '.join(_FIGURE_COLUMNS)}, current_since) "  # noqa: S608 (as above)
+            f"SELECT {_columns('h')}, %s FROM {history} h "
+            f"JOIN {batch_table} hb ON hb.id = h.batch_id "
+            f"WHERE h.ended_by_id = %s AND h.reason = %s AND hb.status = %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {observation} c "
+            f"JOIN {batch_table} cb ON cb.id = c.batch_id "
+            f"WHERE c.dataset_id = h.dataset_id AND c.period = h.period "
+            f"AND c.reporting_country = h.reporting_country AND cb.source = hb.source "
+            f"AND cb.status = %s)",
+            [
+                moment,
+                _key(batch),
+                HistoryReason.REVISED.value,
+                BatchStatus.IMPORTED.value,
+                BatchStatus.IMPORTED.value,
+            ],
+        )
+        restored = cursor.rowcount
+    Incident.objects.filter(batch=batch, superseded_at__isnull=True).update(
+        superseded_at=now, superseded_by=None
+    )
+    covered_now = Observation.objects.filter(
+        dataset=OuterRef("dataset"),
+        period=OuterRef("period"),
+        batch__source=batch.source,
+        batch__status=BatchStatus.IMPORTED,
+    ).exclude(batch=OuterRef("batch"))
+    Incident.objects.filter(superseded_by=batch, batch__status=BatchStatus.IMPORTED).exclude(
+        batch=batch
+    ).exclude(Exists(covered_now)).update(superseded_at=None, superseded_by=None)
     batch.status = BatchStatus.ROLLED_BACK
+    batch.rolled_back_at = now
     batch.modified_by = actor
-    batch.save(update_fields=["status", "modified_by", "modified_at"])
+    batch.save(update_fields=["status", "rolled_back_at", "modified_by", "modified_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="flows.importbatch",
+        object_id=batch.pk,
+        reason="rollback",
+        details={
+            "format": batch.format_code,
+            "source": batch.source,
+            "file": batch.file_name,
+            "removed": removed,
+            "restored": restored,
+        },
+    )
     return removed

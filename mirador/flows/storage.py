@@ -15,16 +15,25 @@ CHUNK_SIZE = 5_000
 
 
 def store(
-    batch: ImportBatch, dataset: Dataset, rows: Iterator[ParsedObservation], result: ReadResult
+    batch: ImportBatch,
+    dataset: Dataset,
+    rows: Iterator[ParsedObservation],
+    result: ReadResult,
+    *,
+    keep_valid: bool = False,
 ) -> None:
     """Write the observations as they stream past: PostgreSQL's COPY there (an import is bound
     by writing, and COPY writes several times faster than multi-row INSERTs), bulk_create in
     chunks elsewhere. Once a problem is found, keep reading (for the report) but stop writing,
     as the transaction will be rolled back. The rows were checked by the engine as
     Observation.clean would check them (dimensions of the dataset, codes, periods), once per
-    distinct value rather than once per row."""
+    distinct value rather than once per row.
+
+    With `keep_valid` every observation the engine yields is written even after a problem:
+    the engine yields none from a row with a problem, so those rows are the ones set aside."""
+    stop_at_first_issue = not keep_valid
     if connection.vendor == "postgresql":
-        _copy(batch, dataset, rows, result)
+        _copy(batch, dataset, rows, result, stop_at_first_issue)
         return
     while True:
         chunk = list(islice(rows, CHUNK_SIZE))
@@ -32,7 +41,7 @@ def store(
             return
         # The engine yields no observation from a row with a problem; any problem anywhere
         # means the whole batch is rolled back, so writing more would be wasted.
-        if result.issue_count:
+        if stop_at_first_issue and result.issue_count:
             continue
         Observation.objects.bulk_create(
             [_observation(batch, dataset, row) for row in chunk], batch_size=CHUNK_SIZE
@@ -52,7 +61,11 @@ _COPY_COLUMNS = (
 
 
 def _copy(
-    batch: ImportBatch, dataset: Dataset, rows: Iterator[ParsedObservation], result: ReadResult
+    batch: ImportBatch,
+    dataset: Dataset,
+    rows: Iterator[ParsedObservation],
+    result: ReadResult,
+    stop_at_first_issue: bool,
 ) -> None:
     from psycopg import sql
 
@@ -62,7 +75,7 @@ def _copy(
     )
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            if result.issue_count:
+            if stop_at_first_issue and result.issue_count:
                 continue
             copy.write_row(
                 (

@@ -1,0 +1,331 @@
+"""Corrected revisions of a source, their rollback, and every earlier state reproduced.
+
+The files are parts of the published CBP sample (some fiscal years of it), written to a
+temporary directory; a "corrected" file changes its counts so that it is another file."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from conftest import SHARED_DATA
+from mirador.core.models import AuditEntry
+from mirador.flows.models import (
+    BatchStatus,
+    HistoryReason,
+    ImportBatch,
+    Incident,
+    Observation,
+    ObservationHistory,
+)
+from mirador.flows.selectors import (
+    FIGURE_FIELDS,
+    batch_replaced_batches,
+    observation_lineage,
+    observation_sources,
+    observations_as_of,
+)
+from mirador.flows.services import (
+    BatchStateError,
+    ImportOutcome,
+    ImportReport,
+    batch_import,
+    batch_rollback,
+    describe_periods,
+)
+
+pytestmark = pytest.mark.django_db
+
+CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+FORMAT = "cbp-sbo-encounters"
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def sample() -> tuple[list[str], list[dict[str, str]]]:
+    with CBP_SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def fiscal_year(row: dict[str, str]) -> int:
+    return int(row["Fiscal Year"][:4])
+
+
+def calendar_month(row: dict[str, str]) -> datetime.date:
+    month = MONTHS.index(row["Month (abbv)"]) + 1
+    year = fiscal_year(row) - 1 if month >= 10 else fiscal_year(row)
+    return datetime.date(year, month, 1)
+
+
+def write_part(
+    path: Path,
+    years: set[int],
+    change: Callable[[int], int] = lambda count: count,
+) -> tuple[Path, list[dict[str, str]]]:
+    """The sample's rows of these fiscal years, each count changed by `change`."""
+    header, rows = sample()
+    part = [dict(row) for row in rows if fiscal_year(row) in years]
+    for row in part:
+        row["Encounter Count"] = str(change(int(row["Encounter Count"])))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(part)
+    return path, part
+
+
+def totals_by_month(rows: list[dict[str, str]]) -> Counter[datetime.date]:
+    totals: Counter[datetime.date] = Counter()
+    for row in rows:
+        totals[calendar_month(row)] += int(row["Encounter Count"])
+    return totals
+
+
+def stored_totals_by_month() -> Counter[datetime.date]:
+    stored = Observation.objects.values_list("period").annotate(total=Sum("value"))
+    return Counter({period: total for period, total in stored})
+
+
+def imported(report: ImportReport) -> ImportBatch:
+    assert report.outcome == ImportOutcome.IMPORTED, (report.summary(), report.issues[:3])
+    assert report.batch is not None
+    return report.batch
+
+
+def snapshot() -> set[tuple[object, ...]]:
+    """What the Observation table holds now, as observations_as_of gives it."""
+    return {
+        tuple(row[name] for name in FIGURE_FIELDS)
+        for row in Observation.objects.values(*FIGURE_FIELDS)
+    }
+
+
+def as_of(when: datetime.datetime) -> set[tuple[object, ...]]:
+    dataset = ImportBatch.objects.filter(format_code=FORMAT).first()
+    assert dataset is not None
+    rows = list(observations_as_of(dataset=dataset.dataset, when=when))
+    as_set = {tuple(row[name] for name in FIGURE_FIELDS) for row in rows}
+    assert len(as_set) == len(rows)  # no figure twice
+    return as_set
+
+
+@pytest.fixture
+def first_version(tmp_path: Path) -> tuple[ImportBatch, list[dict[str, str]]]:
+    path, rows = write_part(tmp_path / "fy22-fy23.csv", {2022, 2023})
+    return imported(batch_import(actor=None, format_code=FORMAT, path=path)), rows
+
+
+def test_a_file_covering_periods_already_imported_is_refused_naming_them(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, _rows = first_version
+    before = snapshot()
+    path, corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    report = batch_import(actor=None, format_code=FORMAT, path=path)
+    assert report.outcome == ImportOutcome.REVISION_REFUSED
+    assert not report.ok
+    message = report.summary()
+    assert "2022-10 to 2023-09" in message
+    assert str(batch_a.pk) in message and "fy22-fy23.csv" in message
+    assert "--replace" in message and "replace=true" in message
+    assert report.revision.observations == len(corrected)
+    assert snapshot() == before
+    assert ImportBatch.objects.count() == 1
+
+
+def test_a_dry_run_says_what_a_revision_would_replace(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    path, corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    report = batch_import(actor=None, format_code=FORMAT, path=path, dry_run=True)
+    assert report.outcome == ImportOutcome.VALID
+    replaced_rows = [row for row in rows if fiscal_year(row) == 2023]
+    assert report.revision.observations == len(replaced_rows)
+    assert report.revision.periods == sorted({calendar_month(row) for row in replaced_rows})
+    assert [entry[0] for entry in report.revision.batches] == [str(batch_a.pk)]
+    assert "would replace" in report.summary()
+    assert not ObservationHistory.objects.exists()
+
+
+def test_a_revision_replaces_its_periods_and_keeps_the_old_figures_in_history(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    path, corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path, replace=True))
+    kept = [row for row in rows if fiscal_year(row) == 2022]
+    replaced = [row for row in rows if fiscal_year(row) == 2023]
+    assert batch_b.replaced_count == len(replaced)
+    assert batch_b.source == batch_a.source == FORMAT
+    assert stored_totals_by_month() == totals_by_month(kept) + totals_by_month(corrected)
+    assert Observation.objects.filter(batch=batch_a).count() == len(kept)
+    history = ObservationHistory.objects.filter(batch=batch_a)
+    assert history.count() == len(replaced)
+    assert set(history.values_list("reason", "ended_by", "valid_from", "valid_to")) == {
+        (HistoryReason.REVISED, batch_b.pk, batch_a.finished_at, batch_b.finished_at)
+    }
+    assert list(batch_replaced_batches(batch=batch_b)) == [batch_a]
+    assert AuditEntry.objects.filter(object_id=str(batch_b.pk), reason="revision").exists()
+
+
+def test_rolling_back_a_revision_restores_what_it_replaced(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    path, corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path, replace=True))
+    removed = batch_rollback(actor=None, batch=batch_b)
+    batch_b.refresh_from_db()
+    assert removed == len(corrected)
+    assert batch_b.status == BatchStatus.ROLLED_BACK and batch_b.rolled_back_at is not None
+    assert stored_totals_by_month() == totals_by_month(rows)
+    assert not Observation.objects.filter(batch=batch_b).exists()
+    restored = Observation.objects.filter(batch=batch_a, current_since__isnull=False)
+    assert restored.count() == len([row for row in rows if fiscal_year(row) == 2023])
+    assert set(restored.values_list("current_since", flat=True)) == {batch_b.rolled_back_at}
+    rolled = ObservationHistory.objects.filter(batch=batch_b)
+    assert rolled.count() == len(corrected)
+    assert set(rolled.values_list("reason", "ended_by", "valid_to")) == {
+        (HistoryReason.ROLLED_BACK, None, batch_b.rolled_back_at)
+    }
+    assert AuditEntry.objects.filter(object_id=str(batch_b.pk), reason="rollback").exists()
+    with pytest.raises(BatchStateError):
+        batch_rollback(actor=None, batch=batch_b)
+
+
+def test_rolling_back_a_revision_that_a_later_one_replaced_restores_nothing(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    path_b, _b = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    path_c, corrected_again = write_part(tmp_path / "c.csv", {2023}, lambda c: c + 2)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path_b, replace=True))
+    batch_c = imported(batch_import(actor=None, format_code=FORMAT, path=path_c, replace=True))
+    assert batch_c.replaced_count == len(corrected_again)
+    assert batch_rollback(actor=None, batch=batch_b) == 0
+    kept = [row for row in rows if fiscal_year(row) == 2022]
+    assert stored_totals_by_month() == totals_by_month(kept) + totals_by_month(corrected_again)
+    assert not Observation.objects.filter(current_since__isnull=False).exists()
+
+
+def test_a_rolled_back_first_import_is_not_restored_by_rolling_back_its_revision(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    path_b, corrected = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path_b, replace=True))
+    batch_rollback(actor=None, batch=batch_a)
+    assert stored_totals_by_month() == totals_by_month(corrected)
+    batch_rollback(actor=None, batch=batch_b)
+    assert not Observation.objects.exists()
+
+
+def test_every_earlier_state_is_reproduced(tmp_path: Path) -> None:
+    """Import A, revise it with B, roll B back, import C (new periods), revise with D: at each
+    moment captured on the way, observations_as_of gives what the table held then."""
+    moments: list[tuple[datetime.datetime, set[tuple[object, ...]]]] = []
+
+    def capture() -> None:
+        moments.append((timezone.now(), snapshot()))
+
+    capture()  # nothing yet
+    path_a, _a = write_part(tmp_path / "a.csv", {2022, 2023})
+    imported(batch_import(actor=None, format_code=FORMAT, path=path_a))
+    capture()
+    path_b, _b = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path_b, replace=True))
+    capture()
+    batch_rollback(actor=None, batch=batch_b)
+    capture()
+    path_c, _c = write_part(tmp_path / "c.csv", {2024})
+    imported(batch_import(actor=None, format_code=FORMAT, path=path_c))
+    capture()
+    path_d, _d = write_part(tmp_path / "d.csv", {2023, 2024}, lambda c: c * 2)
+    imported(batch_import(actor=None, format_code=FORMAT, path=path_d, replace=True))
+    capture()
+    states = [state for _when, state in moments]
+    # Every step changed the figures, and the rollback gave back those of A.
+    assert states[3] == states[1]
+    assert len({frozenset(state) for state in states}) == len(states) - 1
+    for when, state in moments[1:]:
+        assert as_of(when) == state
+    assert not as_of(moments[0][0])
+
+
+def test_a_figure_is_traced_to_its_batch_file_hash_and_row(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, rows = first_version
+    observation = Observation.objects.filter(batch=batch_a).order_by("source_row").first()
+    assert observation is not None
+    lineage = observation_lineage(observation=observation)
+    assert lineage.file_name == "fy22-fy23.csv"
+    assert lineage.sha256 == batch_a.sha256
+    assert lineage.batch_id == str(batch_a.pk)
+    assert lineage.row == 2  # the first data row, under the header
+    assert lineage.value == int(rows[0]["Encounter Count"])
+
+    path, _corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path, replace=True))
+    revised = Observation.objects.filter(batch=batch_b).order_by("source_row").first()
+    assert revised is not None
+    coordinates = revised.coordinates()
+    sources = observation_sources(
+        dataset=revised.dataset,
+        period=revised.period,
+        include_history=True,
+        coordinates=coordinates,
+    )
+    assert [(s.batch_id, s.reason_ended) for s in sources] == [
+        (str(batch_a.pk), HistoryReason.REVISED),
+        (str(batch_b.pk), ""),
+    ]
+    assert sources[1].value == sources[0].value + 1
+    assert sources[0].ended_by_batch_id == str(batch_b.pk)
+    assert sources[0].current_until == batch_b.finished_at
+    before = observation_sources(
+        dataset=revised.dataset,
+        period=revised.period,
+        when=batch_a.finished_at,
+        coordinates=coordinates,
+    )
+    assert [s.batch_id for s in before] == [str(batch_a.pk)]
+
+
+def test_incidents_of_replaced_periods_are_superseded_and_restored_on_rollback(
+    first_version: tuple[ImportBatch, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    batch_a, _rows = first_version
+    in_revised = Incident.objects.create(
+        dataset=batch_a.dataset, batch=batch_a, source_row=2, period=datetime.date(2023, 1, 1)
+    )
+    outside = Incident.objects.create(
+        dataset=batch_a.dataset, batch=batch_a, source_row=3, period=datetime.date(2022, 1, 1)
+    )
+    path, _corrected = write_part(tmp_path / "fy23-corrected.csv", {2023}, lambda c: c + 1)
+    batch_b = imported(batch_import(actor=None, format_code=FORMAT, path=path, replace=True))
+    in_revised.refresh_from_db()
+    outside.refresh_from_db()
+    assert in_revised.superseded_by == batch_b and in_revised.superseded_at is not None
+    assert outside.superseded_at is None
+    batch_rollback(actor=None, batch=batch_b)
+    in_revised.refresh_from_db()
+    assert in_revised.superseded_at is None and in_revised.superseded_by is None
+    batch_rollback(actor=None, batch=batch_a)
+    outside.refresh_from_db()
+    assert outside.superseded_at is not None
+
+
+def test_periods_are_named_as_ranges() -> None:
+    months = [datetime.date(2022, m, 1) for m in (1, 2, 3, 7)] + [datetime.date(2023, 1, 1)]
+    assert describe_periods(months, "month") == "2022-01 to 2022-03, 2022-07, 2023-01"
+    years = [datetime.date(y, 1, 1) for y in (2015, 2016, 2019)]
+    assert describe_periods(years, "year") == "2015 to 2016, 2019"

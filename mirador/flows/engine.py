@@ -124,6 +124,12 @@ _MONTHS = {
     for name in names
 }
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+# A month with its year: "2024-03", "2024-03-01" (a date cell), "2024/3"; "03/2024"; "enero
+# 2024", "enero de 2024", "Jan. 2024", "ene-24" (Excel's "mmm-yy"); "2024 enero".
+_ISO_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[ T][\d:.]+)?")
+_NUMERIC_MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{4})")
+_NAMED_MONTH_YEAR = re.compile(r"([^\W\d_]+)\.?(?:\s+de|\s+del)?[\s\-/.']*(\d{4}|\d{2})")
+_YEAR_NAMED_MONTH = re.compile(r"(\d{4})[\s\-/.]+([^\W\d_]+)\.?")
 _COUNT = re.compile(r"[+]?\d+")
 
 
@@ -210,13 +216,21 @@ class ValueSpec:
 
 @dataclass(frozen=True)
 class WideSpec:
-    """One value column per code of `dimension.name`, the codes read from the headers."""
+    """The value columns after `after`: one per code of `dimension.name`, the codes read from
+    the headers; or, with `months`, one per month, the periods read from the headers."""
 
-    dimension: DimensionSpec
+    dimension: DimensionSpec | None  # None with `months`
     after: tuple[str, ...]
     empty: str
     missing: frozenset[str]
     zeros: str
+    months: bool = False
+    # Headers (casefolded) of columns after `after` that hold no figures of their own ("Total").
+    skip_columns: frozenset[str] = frozenset()
+
+
+# What a wide layout's header gives: a code of its dimension, or (year or None, month).
+WideKey = str | tuple[int | None, int]
 
 
 @dataclass(frozen=True)
@@ -248,12 +262,16 @@ class Mapping:
     # its fields come from (see flows.records).
     record_kind: str = ""
     record_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # [reader] stop_at: the table ends at the first row whose first non-empty cell matches.
+    stop_at: re.Pattern[str] | None = None
+    # [period] year_value: the year of every row when no column gives it.
+    year_value: int | None = None
 
     def mapped_dimensions(self) -> set[str]:
         names = set(self.constants) | {spec.name for spec in self.dimensions}
         for value in self.values:
             names |= set(value.set)
-        if self.wide is not None:
+        if self.wide is not None and self.wide.dimension is not None:
             names.add(self.wide.dimension.name)
         return names
 
@@ -335,6 +353,7 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         (_columns(rule["column"], "[reader] drop"), re.compile(str(rule["pattern"])))
         for rule in reader.get("drop", [])
     )
+    stop_at = re.compile(str(reader["stop_at"])) if reader.get("stop_at") else None
     constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
     dimensions = tuple(
         DimensionSpec(
@@ -347,6 +366,7 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         for name, spec in raw.get("dimensions", {}).items()
     )
     wide = _parse_wide(raw["wide"]) if "wide" in raw else None
+    year_columns, month_columns, year_value = _parse_period(period, wide)
     if wide is not None and ("value" in raw or "values" in raw):
         raise MappingError(_("A mapping has either [wide] or [value]/[[values]], not both."))
     value_specs = [] if wide is not None else raw.get("values") or [raw["value"]]
@@ -374,12 +394,10 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
         header_rows=int(reader.get("header_rows", 1)),
         drop=drop,
         period_rule=str(period["rule"]),
-        year_columns=_columns(period.get("year"), "[period] year"),
-        month_columns=(
-            _columns(period.get("month"), "[period] month")
-            if period["rule"] != "calendar-year"
-            else ()
-        ),
+        year_columns=year_columns,
+        month_columns=month_columns,
+        year_value=year_value,
+        stop_at=stop_at,
         constants=constants,
         dimensions=dimensions,
         values=values,
@@ -405,8 +423,54 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _parse_period(
+    period: dict[str, Any], wide: WideSpec | None
+) -> tuple[tuple[str, ...], tuple[str, ...], int | None]:
+    """[period]: the year columns, the month columns and the fixed year (`year_value`).
+
+    The year comes from a column (`year`), from `year_value`, or from the months themselves
+    (date cells, "enero 2024", month headers "2024-01"): `year` may then be left out. The
+    month comes from a column (`month`) or, in a [wide] layout with `headers = "months"`, from
+    the headers."""
+    rule = str(period["rule"])
+    year_value = period.get("year_value")
+    if year_value is not None:
+        if isinstance(year_value, bool) or not isinstance(year_value, int | str):
+            raise MappingError(_("[period] year_value must be a year, such as 2024."))
+        year_value = parse_year(str(year_value))
+        if year_value is None:
+            raise MappingError(_("[period] year_value must be a year, such as 2024."))
+    if period.get("year") is not None and year_value is not None:
+        raise MappingError(_("[period] has either year (a column) or year_value, not both."))
+    year_columns = (
+        _columns(period.get("year"), "[period] year") if period.get("year") is not None else ()
+    )
+    months_wide = wide is not None and wide.months
+    if rule == "calendar-year":
+        if months_wide:
+            raise MappingError(
+                _("[wide] headers = “months” needs a monthly [period] rule, not calendar-year.")
+            )
+        if not year_columns and year_value is None:
+            raise MappingError(_("[period] needs year (a column) or year_value."))
+        return year_columns, (), year_value
+    if months_wide:
+        if period.get("month") is not None:
+            raise MappingError(
+                _("[period] month is not used when [wide] headers are months; leave it out.")
+            )
+        return year_columns, (), year_value
+    return year_columns, _columns(period.get("month"), "[period] month"), year_value
+
+
 def _parse_wide(spec: dict[str, Any]) -> WideSpec:
-    name = str(spec["dimension"])
+    headers = str(spec.get("headers", "codes"))
+    if headers not in ("codes", "months"):
+        raise MappingError(_("[wide] headers must be “codes” or “months”."))
+    if headers == "months" and "dimension" in spec:
+        raise MappingError(
+            _("[wide] with headers = “months” reads periods from the headers: leave out dimension.")
+        )
     empty = str(spec.get("empty", "error"))
     zeros = str(spec.get("zeros", "store"))
     if empty not in _EMPTY_RULES:
@@ -416,18 +480,26 @@ def _parse_wide(spec: dict[str, Any]) -> WideSpec:
     missing = spec.get("missing", [])
     if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
         raise MappingError(_("[wide] missing must be a list of cell texts."))
-    return WideSpec(
-        dimension=DimensionSpec(
-            name=name,
+    skip_columns = _as_list(spec.get("skip_columns", []))
+    if not all(isinstance(name, str) for name in skip_columns):
+        raise MappingError(_("[wide] skip_columns must be a list of column names."))
+    dimension = None
+    if headers == "codes":
+        dimension = DimensionSpec(
+            name=str(spec["dimension"]),
             columns=(),
             countries=bool(spec.get("countries", False)),
             map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
             skip_non_countries=bool(spec.get("skip_non_countries", False)),
-        ),
+        )
+    return WideSpec(
+        dimension=dimension,
         after=_columns(spec.get("columns_after"), "[wide] columns_after"),
         empty=empty,
         missing=frozenset(m.strip() for m in missing),
         zeros=zeros,
+        months=headers == "months",
+        skip_columns=frozenset(name.strip().casefold() for name in skip_columns),
     )
 
 
@@ -518,6 +590,31 @@ def parse_month(cell: str) -> int | None:
         number = int(text)
         return number if 1 <= number <= 12 else None
     return _MONTHS.get(text)
+
+
+def parse_year_month(cell: str) -> tuple[int | None, int] | None:
+    """(year, month) of a month that may carry its year: "2024-03", "2024-03-01" (a workbook's
+    date cell), "03/2024", "enero 2024", "ene-24", "Jan. 2024"; (None, month) of a month
+    alone ("Ene", "10"); None if it is no month. A year written with its month names a
+    calendar month."""
+    text = cell.strip().casefold()
+    month = parse_month(text)
+    if month is not None:
+        return None, month
+    year_text, month_text = "", ""
+    if match := _ISO_MONTH.fullmatch(text):
+        year_text, month_text = match.group(1), match.group(2)
+    elif match := (_NUMERIC_MONTH_YEAR.fullmatch(text) or _NAMED_MONTH_YEAR.fullmatch(text)):
+        month_text, year_text = match.group(1), match.group(2)
+    elif match := _YEAR_NAMED_MONTH.fullmatch(text):
+        year_text, month_text = match.group(1), match.group(2)
+    else:
+        return None
+    month = parse_month(month_text)
+    year = parse_year(year_text if len(year_text) == 4 else f"20{year_text}")
+    if month is None or year is None:
+        return None
+    return year, month
 
 
 def period_from(rule: str, year: int, month: int | None) -> tuple[datetime.date, str]:
@@ -646,14 +743,19 @@ def _table_observations(
     if columns is None:
         return
     (year_at, month_at, dimension_at, value_at, drop_at, record_at) = columns
-    wide_groups: list[tuple[str, list[int]]] = []
+    wide_groups: list[tuple[WideKey, list[int]]] = []
     wide_position = -1
+    months_wide = mapping.wide is not None and mapping.wide.months
     if mapping.wide is not None:
-        bound = _bind_wide(mapping.wide, header, allowed, issue, table.header_row, result.left_out)
+        year_known = bool(mapping.year_columns) or mapping.year_value is not None
+        bound = _bind_wide(
+            mapping.wide, header, allowed, issue, table.header_row, result.left_out, year_known
+        )
         if bound is None:
             return
         wide_groups = bound
-        wide_position = positions[mapping.wide.dimension.name]
+        if mapping.wide.dimension is not None:
+            wide_position = positions[mapping.wide.dimension.name]
     resolvers = [
         (positions[spec.name], index, header[index], _Resolver(spec, allowed[spec.name]))
         for spec, index in zip(mapping.dimensions, dimension_at, strict=True)
@@ -667,16 +769,22 @@ def _table_observations(
             continue
         errors_before = result.issue_count
         coordinates = list(base)
-        year_cell = _cell(record, year_at)
-        year = parse_year(year_cell)
-        if year is None:
-            issue(row, header[year_at], year_cell, _("Not a year."))
-        month = None
+        year = mapping.year_value
+        if year_at is not None:
+            year_cell = _cell(record, year_at)
+            year = parse_year(year_cell)
+            if year is None:
+                issue(row, header[year_at], year_cell, _("Not a year."))
+        row_period: tuple[datetime.date, str] | None = None
         if month_at is not None:
             month_cell = _cell(record, month_at)
-            month = parse_month(month_cell)
-            if month is None:
-                issue(row, header[month_at], month_cell, _("Not a month."))
+            month_period = _month_period(mapping.period_rule, year, month_cell, year_at is None)
+            if isinstance(month_period, str):
+                issue(row, header[month_at], month_cell, month_period)
+            else:
+                row_period = month_period
+        elif year is not None and not months_wide:
+            row_period = period_from(mapping.period_rule, year, None)
         skipped = ""
         for position, index, column, resolve in resolvers:
             cell = _cell(record, index)
@@ -703,9 +811,20 @@ def _table_observations(
             if mapping.wide is not None
             else []
         )
-        if result.issue_count > errors_before or year is None:
+        if result.issue_count > errors_before:
             continue
-        period, period_type = period_from(mapping.period_rule, year, month)
+        column_periods = (
+            [_column_period(mapping.period_rule, key, year) for key, _count in wide_counts]
+            if months_wide
+            else []
+        )
+        if months_wide:
+            if not column_periods:
+                continue
+            row_period = column_periods[0]  # for on_record: the row's first month
+        if row_period is None:
+            continue
+        period, period_type = row_period
         if on_record is not None:
             on_record(
                 RowContext(sheet=sheet, row=row, period=period, coordinates=tuple(coordinates)),
@@ -713,9 +832,17 @@ def _table_observations(
             )
             if result.issue_count > errors_before:
                 continue
-        for code, count in wide_counts:
-            coordinates[wide_position] = code
-            yield ParsedObservation(period, period_type, tuple(coordinates), count, row, sheet)
+        if months_wide:
+            for (column_period, column_type), (_key, count) in zip(
+                column_periods, wide_counts, strict=True
+            ):
+                yield ParsedObservation(
+                    column_period, column_type, tuple(coordinates), count, row, sheet
+                )
+        else:
+            for wide_code, count in wide_counts:
+                coordinates[wide_position] = str(wide_code)
+                yield ParsedObservation(period, period_type, tuple(coordinates), count, row, sheet)
         for spec, count in counts:
             values = coordinates
             if spec.set:
@@ -725,6 +852,39 @@ def _table_observations(
             yield ParsedObservation(period, period_type, tuple(values), count, row, sheet)
 
 
+def _month_period(
+    rule: str, year: int | None, cell: str, no_year_column: bool
+) -> tuple[datetime.date, str] | str:
+    """The period of a month cell, or why there is none. A month that carries its year (a
+    date cell, "enero 2024") is that calendar month; a month alone takes the row's year under
+    the period rule (a bad year cell was reported already)."""
+    parsed = parse_year_month(cell)
+    if parsed is None:
+        return _("Not a month.")
+    month_year, month = parsed
+    if month_year is not None:
+        return datetime.date(month_year, month, 1), PeriodType.MONTH
+    if year is None:
+        if no_year_column:
+            return _(
+                "The month has no year, and the mapping gives none ([period] year or year_value)."
+            )
+        return _("The row has no year.")  # never stored: the year cell's issue is reported too
+    return period_from(rule, year, month)
+
+
+def _column_period(rule: str, key: WideKey, year: int | None) -> tuple[datetime.date, str]:
+    """The period of a month column: its own year if its header has one (a calendar month),
+    else the row's year under the period rule (`_bind_wide` made sure there is one)."""
+    assert not isinstance(key, str)  # noqa: S101 (month headers only)
+    header_year, month = key
+    if header_year is not None:
+        return datetime.date(header_year, month, 1), PeriodType.MONTH
+    if year is None:
+        raise ValueError("a month column without a year in a row without one")
+    return period_from(rule, year, month)
+
+
 def _bind_wide(
     wide: WideSpec,
     header: list[str],
@@ -732,9 +892,11 @@ def _bind_wide(
     issue: Any,
     row: int,
     left_out: dict[str, int],
-) -> list[tuple[str, list[int]]] | None:
-    """The value columns of a wide layout grouped by the code their header gives; None (with
-    issues) if the first column is missing or a header is not a code."""
+    year_known: bool = True,
+) -> list[tuple[WideKey, list[int]]] | None:
+    """The value columns of a wide layout grouped by the code (or the month) their header
+    gives; None (with issues) if the first column is missing or a header is not a code (or
+    not a month, or a month without a year where the mapping gives none)."""
     folded = [name.casefold() for name in header]
     start = next(
         (folded.index(name.casefold()) for name in wide.after if name.casefold() in folded), None
@@ -748,11 +910,35 @@ def _bind_wide(
             % {"header": ", ".join(header)},
         )
         return None
-    resolve = _Resolver(wide.dimension, allowed[wide.dimension.name])
-    groups: dict[str, list[int]] = {}
+    resolve = (
+        _Resolver(wide.dimension, allowed[wide.dimension.name])
+        if wide.dimension is not None
+        else None
+    )
+    groups: dict[WideKey, list[int]] = {}
     failed = False
     for index in range(start + 1, len(header)):
         name = header[index]
+        if name.strip().casefold() in wide.skip_columns:
+            continue
+        if resolve is None:
+            month = parse_year_month(name)
+            if month is None or (month[0] is None and not year_known):
+                failed = True
+                issue(
+                    row,
+                    name or f"#{index + 1}",
+                    name,
+                    _("The column's name is not a month.")
+                    if month is None
+                    else _(
+                        "The column's name is a month without a year, and the mapping gives "
+                        "none ([period] year or year_value)."
+                    ),
+                )
+            else:
+                groups.setdefault(month, []).append(index)
+            continue
         code, reason = resolve(name)
         if reason:
             failed = True
@@ -761,7 +947,7 @@ def _bind_wide(
                 name or f"#{index + 1}",
                 name,
                 _("The column's name is not a code of %(dimension)s: %(reason)s")
-                % {"dimension": wide.dimension.name, "reason": reason},
+                % {"dimension": resolve.spec.name, "reason": reason},
             )
         elif code == _SKIP:
             left_out[_("column %(name)s") % {"name": name}] = 0
@@ -780,14 +966,15 @@ def _bind_wide(
 
 def _wide_counts(
     wide: WideSpec,
-    groups: list[tuple[str, list[int]]],
+    groups: list[tuple[WideKey, list[int]]],
     record: list[str],
     header: list[str],
     row: int,
     issue: Any,
-) -> list[tuple[str, int]]:
-    """(code, count) of one row of a wide layout, without what the mapping leaves out."""
-    counts: list[tuple[str, int]] = []
+) -> list[tuple[WideKey, int]]:
+    """(code or month, count) of one row of a wide layout, without what the mapping leaves
+    out."""
+    counts: list[tuple[WideKey, int]] = []
     for code, indexes in groups:
         total: int | None = None
         for index in indexes:
@@ -830,7 +1017,7 @@ def _bind_columns(
     mapping: Mapping, header: list[str], issue: Any, row: int
 ) -> (
     tuple[
-        int,
+        int | None,
         int | None,
         list[int],
         list[int],
@@ -861,7 +1048,7 @@ def _bind_columns(
         )
         return -1
 
-    year_at = find(mapping.year_columns)
+    year_at = find(mapping.year_columns) if mapping.year_columns else None
     month_at = find(mapping.month_columns) if mapping.month_columns else None
     dimension_at = [find(spec.columns) for spec in mapping.dimensions]
     value_at = [find(spec.columns) for spec in mapping.values]

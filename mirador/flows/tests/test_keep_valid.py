@@ -1,0 +1,195 @@
+"""Storing the valid rows and setting the rest aside, only when asked (keep_valid); a problem
+of the file itself still stores nothing. And the command line's --keep-valid, --replace and
+--rollback."""
+
+from __future__ import annotations
+
+import csv
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Sum
+
+from conftest import SHARED_DATA
+from mirador.flows.models import BatchStatus, ImportBatch, Observation, ObservationHistory
+from mirador.flows.services import ImportOutcome, batch_import
+
+pytestmark = pytest.mark.django_db
+
+CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
+FORMAT = "cbp-sbo-encounters"
+SHIPPED_MAPPING = Path(__file__).resolve().parents[1] / "formats" / "cbp_sbo_encounters.toml"
+# Data rows (0-based, under the header) spoilt by `spoilt_sample`, each in one cell.
+SPOILT = {5: ("Encounter Count", "-3"), 40: ("Citizenship Grouping", "Atlantis"), 41: None}
+
+
+def sample() -> tuple[list[str], list[dict[str, str]]]:
+    with CBP_SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def spoilt_sample(tmp_path: Path) -> tuple[Path, list[dict[str, str]], list[int]]:
+    """The sample with a negative count, an unknown country and a non-numeric count; returns
+    the file, the rows that stay valid and the file rows (1-based, header first) spoilt."""
+    header, rows = sample()
+    spoilt_rows = []
+    for index in SPOILT:
+        column, value = SPOILT[index] or ("Encounter Count", "many")
+        rows[index] = {**rows[index], column: value}
+        spoilt_rows.append(index + 2)
+    valid = [row for index, row in enumerate(rows) if index not in SPOILT]
+    return write(tmp_path / "spoilt.csv", header, rows), valid, spoilt_rows
+
+
+def test_without_keep_valid_a_file_with_bad_rows_stores_nothing(tmp_path: Path) -> None:
+    path, _valid, spoilt_rows = spoilt_sample(tmp_path)
+    report = batch_import(actor=None, format_code=FORMAT, path=path)
+    assert report.outcome == ImportOutcome.FAILED
+    assert not Observation.objects.exists()
+    assert report.set_aside_count == len(spoilt_rows)
+    assert "could be set aside" in report.summary()
+
+
+def test_keep_valid_stores_the_valid_rows_and_sets_the_others_aside(tmp_path: Path) -> None:
+    path, valid, spoilt_rows = spoilt_sample(tmp_path)
+    report = batch_import(actor=None, format_code=FORMAT, path=path, keep_valid=True)
+    assert report.outcome == ImportOutcome.IMPORTED, report.summary()
+    batch = report.batch
+    assert batch is not None
+    assert batch.status == BatchStatus.IMPORTED
+    assert batch.set_aside_count == len(spoilt_rows)
+    assert batch.observation_count == len(valid) == Observation.objects.count()
+    stored = Observation.objects.aggregate(total=Sum("value"))["total"]
+    assert stored == sum(int(row["Encounter Count"]) for row in valid)
+    assert not Observation.objects.filter(source_row__in=spoilt_rows).exists()
+    assert sorted({entry["row"] for entry in batch.error_report}) == spoilt_rows
+    assert f"{len(spoilt_rows)} rows with problems were set aside" in report.summary()
+
+    report_csv = tmp_path / "set-aside.csv"
+    report.write_issues_csv(report_csv)
+    with report_csv.open(encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert sorted(int(line["row"]) for line in lines) == spoilt_rows
+    assert {line["value"] for line in lines} == {"-3", "Atlantis", "many"}
+    assert all(line["file"] == "spoilt.csv" and line["reason"] for line in lines)
+
+
+def test_a_missing_column_stores_nothing_even_with_keep_valid(tmp_path: Path) -> None:
+    header, rows = sample()
+    header = [name for name in header if name != "Demographic"]
+    for row in rows:
+        del row["Demographic"]
+    path = write(tmp_path / "no-demographic.csv", header, rows)
+    report = batch_import(actor=None, format_code=FORMAT, path=path, keep_valid=True)
+    assert report.outcome == ImportOutcome.FAILED
+    assert report.result.file_problems == 1
+    assert not Observation.objects.exists()
+    assert "problems of the file itself" in report.summary()
+
+
+def test_a_wrong_constant_of_the_mapping_stores_nothing_even_with_keep_valid(
+    tmp_path: Path,
+) -> None:
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        SHIPPED_MAPPING.read_text().replace('reporting_country = "US"', 'reporting_country = "ZZ"')
+    )
+    report = batch_import(
+        actor=None, format_code=FORMAT, path=CBP_SAMPLE, mapping_path=mapping, keep_valid=True
+    )
+    assert report.outcome == ImportOutcome.FAILED
+    assert not Observation.objects.exists()
+
+
+def test_a_file_unreadable_from_some_row_on_stores_nothing_even_with_keep_valid(
+    tmp_path: Path,
+) -> None:
+    lines = CBP_SAMPLE.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "broken.csv"
+    # Bytes that are not UTF-8 half-way: the rest of the file cannot be read as text.
+    path.write_bytes(
+        b"".join(lines[:100]) + b"2024,FYTD,OCT,\xff\xfe\xfa,\n" + b"".join(lines[100:])
+    )
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        SHIPPED_MAPPING.read_text().replace('encoding = "auto"', 'encoding = "utf-8"')
+    )
+    report = batch_import(
+        actor=None, format_code=FORMAT, path=path, mapping_path=mapping, keep_valid=True
+    )
+    assert report.outcome == ImportOutcome.FAILED, report.summary()
+    assert not Observation.objects.exists()
+
+
+def test_a_file_whose_rows_all_have_problems_stores_nothing(tmp_path: Path) -> None:
+    header, rows = sample()
+    for row in rows:
+        row["Encounter Count"] = "n/a"
+    path = write(tmp_path / "all-bad.csv", header, rows)
+    report = batch_import(actor=None, format_code=FORMAT, path=path, keep_valid=True)
+    assert report.outcome == ImportOutcome.FAILED
+    assert not ImportBatch.objects.filter(status=BatchStatus.IMPORTED).exists()
+
+
+def test_progress_is_reported_while_storing() -> None:
+    seen: list[int] = []
+    report = batch_import(actor=None, format_code=FORMAT, path=CBP_SAMPLE, progress=seen.append)
+    assert report.outcome == ImportOutcome.IMPORTED
+    assert seen and seen == sorted(seen)
+    assert seen[-1] == report.result.rows_read
+
+
+# --- The command line ------------------------------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("import", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_the_command_keeps_valid_rows_when_asked_and_writes_the_set_aside_ones(
+    tmp_path: Path,
+) -> None:
+    path, valid, spoilt_rows = spoilt_sample(tmp_path)
+    with pytest.raises(CommandError, match="could be set aside"):
+        run(FORMAT, str(path))
+    errors = tmp_path / "errors.csv"
+    output = run(FORMAT, str(path), "--keep-valid", "--errors-csv", str(errors))
+    assert f"{len(valid)} observations stored" in output
+    assert "set aside" in output
+    with errors.open(encoding="utf-8", newline="") as handle:
+        assert sorted(int(line["row"]) for line in csv.DictReader(handle)) == spoilt_rows
+
+
+def test_the_command_refuses_a_revision_without_replace_and_rolls_back(tmp_path: Path) -> None:
+    header, rows = sample()
+    run(FORMAT, str(CBP_SAMPLE))
+    corrected = [{**row, "Encounter Count": str(int(row["Encounter Count"]) + 1)} for row in rows]
+    path = write(tmp_path / "corrected.csv", header, corrected)
+    with pytest.raises(CommandError, match="--replace"):
+        run(FORMAT, str(path))
+    assert "would replace" in run(FORMAT, str(path), "--dry-run")
+    run(FORMAT, str(path), "--replace")
+    assert ObservationHistory.objects.count() == len(rows)
+    revision = ImportBatch.objects.get(file_name="corrected.csv")
+    output = run("--rollback", str(revision.pk))
+    assert f"{len(rows)} observations removed" in output
+    total = Observation.objects.aggregate(total=Sum("value"))["total"]
+    assert total == sum(int(row["Encounter Count"]) for row in rows)
+    with pytest.raises(CommandError, match="Only an imported batch"):
+        run("--rollback", str(revision.pk))
+    with pytest.raises(CommandError, match="no import batch"):
+        run("--rollback", "not-a-batch")

@@ -42,6 +42,24 @@ REASON_LABELS = {
 }
 
 
+# How much each reason says that two records are one person; candidates are shown best first.
+REASON_WEIGHTS = {
+    REASON_DOCUMENT: 8,
+    REASON_GIVEN_NAMES: 3,
+    REASON_SURNAMES: 3,
+    REASON_SURNAMES_SWAPPED: 2,
+    REASON_SURNAME_DROPPED: 1,
+    REASON_BIRTH_DATE: 3,
+    REASON_BIRTH_DAY_MONTH_SWAPPED: 2,
+    REASON_BIRTH_YEAR: 1,
+    REASON_SEX: 1,
+}
+
+
+def match_score(reasons: list[str]) -> int:
+    return sum(REASON_WEIGHTS.get(reason, 0) for reason in reasons)
+
+
 def normalise_name(value: str) -> str:
     """'José-María D'Ávila' -> 'jose maria d avila'; non-Latin letters are kept."""
     decomposed = unicodedata.normalize("NFKD", value)

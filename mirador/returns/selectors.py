@@ -26,7 +26,7 @@ from mirador.core.errors import NotFoundError, PermissionDeniedError
 from mirador.core.models import AuditAction, ReceptionCentre
 from mirador.people.models import Consent, ConsentPurpose, IdentityDocument, Person
 from mirador.people.selectors import PERSON_OBJECT_TYPE, people_visible_to
-from mirador.returns.matching import Identity, blocking_keys, match_reasons
+from mirador.returns.matching import Identity, blocking_keys, match_reasons, match_score
 from mirador.returns.models import (
     AlertStatus,
     Arrival,
@@ -376,7 +376,7 @@ def repeat_candidates(
                     last_arrived_at=getattr(person, "last_arrived_at", None),
                 )
             )
-    found.sort(key=lambda candidate: (-len(candidate.reasons), str(candidate.person.pk)))
+    found.sort(key=lambda candidate: (-match_score(candidate.reasons), str(candidate.person.pk)))
     found = found[:MAX_CANDIDATES]
     actor = _actor(user)
     for candidate in found:

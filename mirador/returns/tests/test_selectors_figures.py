@@ -1,0 +1,159 @@
+"""Capacity against expected and registered arrivals, and intake times, per centre and day."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mirador.accounts.models import User
+from mirador.core.errors import NotFoundError
+from mirador.core.models import ReceptionCentre
+from mirador.people.demo import generate_returnees
+from mirador.returns.models import Manifest
+from mirador.returns.selectors import arrivals_for_centre_day, centre_capacity, intake_times
+from mirador.returns.services import arrival_register, assistance_record
+from mirador.returns.tests.conftest import passenger, today_at
+
+pytestmark = pytest.mark.django_db
+
+
+def _passengers(count: int, *, seed: int) -> list[dict[str, str]]:
+    """Distinct adults from the demo generator."""
+    rows: list[dict[str, str]] = []
+    seen: set[int] = set()
+    for returnee in generate_returnees(count * 3, seed=seed):
+        person = returnee.person
+        if person.key in seen or person.is_child or len(rows) == count:
+            continue
+        seen.add(person.key)
+        rows.append(
+            passenger(
+                person.given_names,
+                person.first_surname,
+                person.second_surname,
+                birth_date=str(person.birth_year),
+                sex=person.sex,
+                document_number=person.passport,
+            )
+        )
+    return rows
+
+
+def test_tomorrows_announced_arrivals_over_capacity_raise_the_warning(
+    users: dict[str, User],
+    border_hn: ReceptionCentre,
+    make_manifest: Callable[..., Manifest],
+) -> None:
+    today_rows = _passengers(3, seed=1)
+    bus_one = _passengers(4, seed=2)
+    bus_two = _passengers(3, seed=3)
+    make_manifest(
+        border_hn, today_rows, expected_at=today_at(9), means="land", sending_country="MX"
+    )
+    make_manifest(border_hn, bus_one, expected_at=today_at(9, days=1), means="land")
+    make_manifest(border_hn, bus_two, expected_at=today_at(15, days=1), means="land")
+    first = Manifest.objects.get(centre=border_hn, expected_at=today_at(9)).passengers.order_by(
+        "row_number"
+    )[0]
+    arrival_register(
+        actor=users["officer.hn"],
+        centre=border_hn,
+        idempotency_key="capacity-1",
+        manifest_passenger=first,
+        arrived_at=today_at(9),
+    )
+
+    days = centre_capacity(user=users["officer.hn"], centre=border_hn, days=3)
+
+    today, tomorrow, after = days
+    assert (today.expected, today.registered, today.load) == (
+        len(today_rows) - 1,
+        1,
+        len(today_rows),
+    )
+    assert tomorrow.expected == len(bus_one) + len(bus_two)
+    assert tomorrow.over_capacity == (len(bus_one) + len(bus_two) > border_hn.daily_capacity)
+    assert tomorrow.over_capacity and not today.over_capacity
+    assert after.load == 0
+
+
+def test_capacity_is_an_aggregate_for_analysts_of_the_country_not_for_others(
+    users: dict[str, User], border_hn: ReceptionCentre
+) -> None:
+    assert centre_capacity(user=users["analyst.hn"], centre=border_hn, days=1)
+    assert centre_capacity(user=users["analyst.regional"], centre=border_hn, days=1)
+    for name in ("officer.gt", "analyst.gt", "caseworker.hn"):
+        with pytest.raises(NotFoundError):
+            centre_capacity(user=users[name], centre=border_hn, days=1)
+
+
+def test_intake_times_per_day_from_arrival_to_registration_and_assistance(
+    users: dict[str, User], airport_hn: ReceptionCentre, make_manifest: Callable[..., Manifest]
+) -> None:
+    rows = _passengers(5, seed=4)
+    manifest = make_manifest(airport_hn, rows, expected_at=today_at(0))
+    officer = users["officer.hn"]
+    now = timezone.now()
+    waits = [10, 20, 30, 40, 50]
+    for index, (row, wait) in enumerate(
+        zip(manifest.passengers.order_by("row_number"), waits, strict=True)
+    ):
+        arrival = arrival_register(
+            actor=officer,
+            centre=airport_hn,
+            idempotency_key=f"intake-{index}",
+            manifest_passenger=row,
+            arrived_at=now - datetime.timedelta(minutes=wait),
+        )
+        assistance_record(actor=officer, arrival=arrival, kind="food", given_at=now)
+    day = timezone.localdate()
+
+    (figures,) = intake_times(user=officer, centre=airport_hn, start=day, end=day)
+
+    arrived_today = [w for w in waits if (now - datetime.timedelta(minutes=w)).date() == day]
+    assert figures.arrivals == len(arrived_today)
+    if arrived_today:
+        assert figures.median_minutes_to_registration == pytest.approx(
+            sorted(arrived_today)[len(arrived_today) // 2], abs=0.1
+        )
+        assert figures.median_minutes_to_first_assistance == pytest.approx(
+            figures.median_minutes_to_registration, abs=0.1
+        )
+
+
+def test_the_days_arrivals_load_in_a_fixed_number_of_queries(
+    users: dict[str, User], airport_hn: ReceptionCentre, make_manifest: Callable[..., Manifest]
+) -> None:
+    officer = users["officer.hn"]
+    manifest = make_manifest(airport_hn, _passengers(8, seed=5), expected_at=today_at(0))
+    rows = list(manifest.passengers.order_by("row_number"))
+
+    def register(batch: list[object], offset: int) -> None:
+        for index, row in enumerate(batch):
+            arrival = arrival_register(
+                actor=officer,
+                centre=airport_hn,
+                idempotency_key=f"dash-{offset + index}",
+                manifest_passenger=row,  # type: ignore[arg-type]
+                arrived_at=today_at(0),
+            )
+            assistance_record(actor=officer, arrival=arrival, kind="food")
+
+    register(rows[:4], 0)  # type: ignore[arg-type]
+    with CaptureQueriesContext(connection) as few:
+        assert (
+            len(arrivals_for_centre_day(user=officer, centre=airport_hn, day=today_at(0).date()))
+            == 4
+        )
+    register(rows[4:], 4)  # type: ignore[arg-type]
+    with CaptureQueriesContext(connection) as more:
+        assert (
+            len(arrivals_for_centre_day(user=officer, centre=airport_hn, day=today_at(0).date()))
+            == 8
+        )
+    assert len(more) == len(few)

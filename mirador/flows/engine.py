@@ -41,6 +41,20 @@ A mapping, with every key the engine reads (see formats/cbp_sbo_encounters.toml)
                                           # ("Caribbean", "WORLD") is left out, counted in
                                           # the summary; false: such a cell is an error
                                           # unless `map` gives it a code ("_O")
+    several = "_M"                        # a cell listing several values ("Guatemala,
+                                          # Honduras") is this code when its values give
+                                          # more than one code, their code when they give
+                                          # one; each value must resolve on its own. Countries
+                                          # are split by country_names.split_country_list
+
+    [dimensions.cause]
+    column = "Cause of Death"
+    map = { "Mixed" = "_U" }
+    patterns = [{ pattern = "(?i)drown", code = "drowning" }]   # tried in order after `map`
+                                          # (re.search); then the dimension's own codes
+    several = "_M"
+    separator = ","                       # what separates the values of a list cell (with
+                                          # `several`, for dimensions that are not countries)
 
     [value]                               # or [[values]] with `set = {dimension = code}` for
     column = "Encounter Count"            # one column per code (a wide layout)
@@ -64,6 +78,17 @@ hand-listed (see formats/undesa_migrant_stock.toml):
                                           # zeros; absent means none); "store": kept
 
 Headers that give the same code (two mapped to "_O") are added up within a row.
+
+A format family is several published layouts of one source, each a mapping of its own that
+names the family (see formats/iom_mmp_2020.toml and iom_mmp_2023.toml):
+
+    [format]
+    code = "iom-mmp-2023"
+    family = "iom-mmp"                    # `mirador import iom-mmp FILE` picks the layout
+
+The family code is a format too: its layouts are tried newest first (by code) and the first
+whose columns the file's header has is used; the import's summary names it. A file that fits
+none is refused, naming every layout and the columns the file lacks for it.
 
 Every dimension the dataset declares must come from a column, a constant, a value column's
 `set` or the [wide] dimension, and nothing else: the mapping is refused before any row is read
@@ -205,6 +230,13 @@ class DimensionSpec:
     countries: bool
     map: dict[str, str]
     skip_non_countries: bool = False
+    # A cell listing several values is this code when they give more than one code ("_M").
+    several: str = ""
+    # What separates the values of such a cell when they are not countries (countries are
+    # split by country_names.split_country_list, which knows "Korea, Republic of").
+    separator: str = ""
+    # (regular expression, code), tried in order after `map` on cells it does not name.
+    patterns: tuple[tuple[re.Pattern[str], str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,25 +308,120 @@ class Mapping:
         return names
 
 
+class LayoutUnknownError(ImportFileError):
+    """A file given as a format family fits none of the family's layouts."""
+
+    code = "import_layout_unknown"
+    default_message = gettext_lazy("The file fits none of the format's layouts.")
+
+
+def _code_of(path: Path) -> str:
+    return path.stem.replace("_", "-")
+
+
+def _format_families() -> dict[str, list[Path]]:
+    """Family code -> the mapping files of its layouts, newest first (by code: "…-2023"
+    before "…-2020"), from the `family` key of each mapping's [format]."""
+    families: dict[str, list[Path]] = {}
+    for path in sorted(FORMATS_DIR.glob("*.toml"), key=_code_of, reverse=True):
+        try:
+            with path.open("rb") as handle:
+                family = tomllib.load(handle).get("format", {}).get("family")
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
+            continue  # load_mapping says what is wrong when the format itself is used
+        if isinstance(family, str) and family.strip():
+            families.setdefault(family.strip().lower(), []).append(path)
+    return families
+
+
 def available_formats() -> list[str]:
-    return sorted(path.stem.replace("_", "-") for path in FORMATS_DIR.glob("*.toml"))
+    """The format codes `mirador import` accepts: every mapping of flows/formats/ and every
+    format family (whose file's layout is told by its header)."""
+    codes = {_code_of(path) for path in FORMATS_DIR.glob("*.toml")}
+    return sorted(codes | set(_format_families()))
 
 
 def format_mapping_path(format_code: str) -> Path:
-    """The mapping shipped for a format code ("cbp-sbo-encounters")."""
+    """The mapping shipped for a format code ("cbp-sbo-encounters"); for a family
+    ("iom-mmp"), its newest layout's (`mapping_for` picks the layout a file has)."""
     stem = format_code.strip().lower().replace("-", "_")
     path = FORMATS_DIR / f"{stem}.toml"
-    if not re.fullmatch(r"[a-z0-9_]+", stem) or not path.is_file():
-        raise UnknownFormatError(
-            _("There is no import format “%(code)s”; the formats are: %(formats)s.")
-            % {"code": format_code, "formats": ", ".join(available_formats())}
-        )
-    return path
+    if re.fullmatch(r"[a-z0-9_]+", stem):
+        if path.is_file():
+            return path
+        layouts = _format_families().get(stem.replace("_", "-"))
+        if layouts:
+            return layouts[0]
+    raise UnknownFormatError(
+        _("There is no import format “%(code)s”; the formats are: %(formats)s.")
+        % {"code": format_code, "formats": ", ".join(available_formats())}
+    )
 
 
 def mapping_for(format_code: str, path: Path, mapping_path: Path | None = None) -> Mapping:
-    """The mapping to read `path` with: the one given, else the format's own."""
-    return load_mapping(mapping_path if mapping_path else format_mapping_path(format_code))
+    """The mapping to read `path` with: the one given, else the format's own; for a format
+    family, the first of its layouts (newest first) whose columns the file's header has.
+    A file that fits none is refused, naming each layout and what the file lacks for it."""
+    if mapping_path:
+        return load_mapping(mapping_path)
+    code = format_code.strip().lower()
+    layouts = _format_families().get(code)
+    if layouts is None or (FORMATS_DIR / f"{code.replace('-', '_')}.toml").is_file():
+        return load_mapping(format_mapping_path(format_code))
+    return _detect_layout(code, [load_mapping(layout) for layout in layouts], path)
+
+
+def _detect_layout(family: str, layouts: list[Mapping], path: Path) -> Mapping:
+    files: dict[tuple[str, str], FileInfo] = {}
+    lacks: list[str] = []
+    for mapping in layouts:
+        key = (mapping.encoding, mapping.reader)
+        if key not in files:  # the file is hashed once per way of reading it
+            files[key] = inspect_file(path, encoding=mapping.encoding, reader=mapping.reader)
+        missing = _layout_lacks(mapping, files[key])
+        if not missing:
+            return mapping
+        lacks.append(
+            _("%(layout)s lacks %(columns)s")
+            % {"layout": mapping.code, "columns": ", ".join(f"“{name}”" for name in missing)}
+        )
+    raise LayoutUnknownError(
+        _("%(file)s is not in any layout of the format %(family)s (%(layouts)s): %(lacks)s.")
+        % {
+            "file": path.name,
+            "family": family,
+            "layouts": ", ".join(mapping.code for mapping in layouts),
+            "lacks": "; ".join(lacks),
+        }
+    )
+
+
+def _layout_lacks(mapping: Mapping, info: FileInfo) -> list[str]:
+    """The columns `mapping` reads that the file's header does not have (["header"] when the
+    file has no readable header where the mapping expects it)."""
+    problems: list[str] = []
+
+    def issue(sheet: str, row: int | None, column: str, value: str, reason: str) -> None:
+        problems.append(column or _("a header row"))
+
+    tables = open_tables(mapping, info, issue)
+    try:
+        table = next(tables, None)
+    finally:
+        close = getattr(tables, "close", None)
+        if close is not None:  # a generator: let it close the file now
+            close()
+    if table is None:
+        return problems or [_("a header row")]
+    missing: list[str] = []
+    _bind_columns(
+        mapping, table.header, lambda row, column, value, reason: missing.append(column), 1
+    )
+    if mapping.wide is not None:
+        folded = {name.casefold() for name in table.header}
+        if not any(name.casefold() in folded for name in mapping.wide.after):
+            missing.append(mapping.wide.after[0])
+    return list(dict.fromkeys(missing))
 
 
 def _columns(value: Any, where: str) -> tuple[str, ...]:
@@ -356,14 +483,7 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
     stop_at = re.compile(str(reader["stop_at"])) if reader.get("stop_at") else None
     constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
     dimensions = tuple(
-        DimensionSpec(
-            name=name,
-            columns=_columns(spec.get("column"), f"[dimensions.{name}] column"),
-            countries=bool(spec.get("countries", False)),
-            map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
-            skip_non_countries=bool(spec.get("skip_non_countries", False)),
-        )
-        for name, spec in raw.get("dimensions", {}).items()
+        _parse_dimension(name, spec) for name, spec in raw.get("dimensions", {}).items()
     )
     wide = _parse_wide(raw["wide"]) if "wide" in raw else None
     year_columns, month_columns, year_value = _parse_period(period, wide)
@@ -417,6 +537,46 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
             % {"names": ", ".join(unknown), "known": ", ".join(OBSERVATION_DIMENSIONS)}
         )
     return mapping
+
+
+def _parse_dimension(name: str, spec: dict[str, Any]) -> DimensionSpec:
+    where = f"[dimensions.{name}]"
+    countries = bool(spec.get("countries", False))
+    several = str(spec.get("several", "")).strip()
+    separator = str(spec.get("separator", ""))
+    if separator and countries:
+        raise MappingError(
+            _("%(where)s separator: country lists are split by their names; leave it out.")
+            % {"where": where}
+        )
+    if several and not countries and not separator:
+        raise MappingError(
+            _("%(where)s several needs a separator (what separates the values of a cell).")
+            % {"where": where}
+        )
+    if separator and not several:
+        raise MappingError(
+            _("%(where)s separator needs several (the code of a cell listing several values).")
+            % {"where": where}
+        )
+    patterns = []
+    for rule in _as_list(spec.get("patterns", [])):
+        if not isinstance(rule, dict) or not rule.get("pattern") or not rule.get("code"):
+            raise MappingError(
+                _("%(where)s patterns: give a list of {pattern = “…”, code = “…”}.")
+                % {"where": where}
+            )
+        patterns.append((re.compile(str(rule["pattern"])), str(rule["code"])))
+    return DimensionSpec(
+        name=name,
+        columns=_columns(spec.get("column"), f"{where} column"),
+        countries=countries,
+        map={str(k).strip(): str(v) for k, v in spec.get("map", {}).items()},
+        skip_non_countries=bool(spec.get("skip_non_countries", False)),
+        several=several,
+        separator=separator,
+        patterns=tuple(patterns),
+    )
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -666,8 +826,58 @@ class _Resolver:
             cached = self.cache[cell] = self._resolve(cell.strip())
         return cached
 
+    def each(self, cell: str) -> tuple[list[str], str]:
+        """The code of every value the cell lists (of its one value if it lists one), as
+        written, for records that keep them all; ([], reason) if one has none."""
+        text = cell.strip()
+        pieces = self._pieces(text) if self.spec.several and not self._mapped(text) else []
+        codes: list[str] = []
+        for piece in pieces if len(pieces) > 1 else [text]:
+            code, reason = self._resolve_one(piece)
+            if reason or code == _SKIP:
+                return [], self._piece_reason(piece, reason) if len(pieces) > 1 else reason
+            codes.append(code)
+        return codes, ""
+
+    def _mapped(self, text: str) -> str | None:
+        return self.spec.map.get(text) or self.folded.get(text.casefold())
+
+    def _pieces(self, text: str) -> list[str]:
+        if self.spec.countries:
+            from mirador.flows.country_names import split_country_list
+
+            return split_country_list(text)
+        return [piece.strip() for piece in text.split(self.spec.separator) if piece.strip()]
+
+    def _piece_reason(self, piece: str, reason: str) -> str:
+        return _("“%(value)s”, one of the values the cell lists: %(reason)s") % {
+            "value": piece,
+            "reason": reason or _("not one country, and not in the mapping's map."),
+        }
+
     def _resolve(self, text: str) -> tuple[str, str]:
-        code = self.spec.map.get(text) or self.folded.get(text.casefold())
+        """A cell listing several values (`several`) gives the `several` code when its values
+        give more than one code, their one code otherwise; each value must resolve."""
+        if self.spec.several and self._mapped(text) is None:
+            pieces = self._pieces(text)
+            if len(pieces) > 1:
+                codes, reason = self.each(text)
+                if reason:
+                    return "", reason
+                code = self.spec.several if len(set(codes)) > 1 else codes[0]
+                if code not in self.allowed:
+                    return "", _(
+                        "The mapping gives the code “%(code)s”, which the dimension does not have."
+                    ) % {"code": code}
+                return code, ""
+        return self._resolve_one(text)
+
+    def _resolve_one(self, text: str) -> tuple[str, str]:
+        code = self._mapped(text)
+        if code is None and text:
+            code = next(
+                (code for pattern, code in self.spec.patterns if pattern.search(text)), None
+            )
         if code is None and text and self.spec.countries:
             from mirador.flows.country_names import is_non_country, resolve_country
 

@@ -18,6 +18,14 @@ class UploadForm(forms.Form):
         required=False,
         help_text=_("Only for “my own mapping”: how to read the file's columns."),
     )
+    replace = forms.BooleanField(
+        label=_("Replace the current figures: this file is a corrected revision"),
+        required=False,
+        help_text=_(
+            "For a file covering periods already imported from the same source: its figures "
+            "replace those (which are kept in history, and come back if it is rolled back)."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,14 @@ An upload is a directory `DATA_DIR/uploads/<random id>/` holding the file under 
 (sanitised) name, the mapping given with it if any, `job.json` (its state, progress, counts,
 totals and first problems) and `report.csv` (every problem: file, sheet, row, column, value,
 reason). Nothing reaches the statistical tables until the user asks to store a batch whose
-validation found nothing wrong; storing is `flows.services.batch_import`, all or nothing.
+validation found nothing wrong, or deliberately asks to store its valid rows and set the others
+aside; storing is `flows.services.batch_import`. A file covering periods its source already
+has figures for is stored only as a corrected revision (`replace`), which the preview
+describes (how many observations, which periods, which batches).
+
+Upload directories are removed MIRADOR_UPLOAD_RETENTION_DAYS days (default 7) after their last
+change, whenever a new upload is made. A job whose worker died (checking or storing, with no
+news for STALE_AFTER) is shown as failed rather than running for ever.
 
 Validation reads the file through the same engine functions batch_import uses (so the rules
 are the same), adding what batch_import does not do: progress, totals by period and by country
@@ -16,6 +23,7 @@ country reports).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 import os
@@ -23,7 +31,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,14 +42,13 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mirador import config
 from mirador.accounts import permissions
 from mirador.core.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from mirador.flows.engine import (
     FileInfo,
-    ImportIssue,
     MappingError,
     ParsedObservation,
-    ReadResult,
     available_formats,
     format_mapping_path,
     inspect_file,
@@ -53,13 +60,17 @@ from mirador.flows.models import (
     BatchStatus,
     Dataset,
     ImportBatch,
+    PeriodType,
 )
 from mirador.flows.readers import count_records
 from mirador.flows.records import record_writer
 from mirador.flows.services import (
+    CoverageKey,
     ImportOutcome,
+    ImportResult,
     batch_import,
     import_rows,
+    revision_plan,
     write_issues_csv,
 )
 
@@ -77,6 +88,9 @@ PREVIEW_ROWS = 10
 PREVIEW_COUNTRY_DIMENSIONS = ("citizenship", "from_country", "to_country", "reporting_country")
 _PROGRESS_EVERY_SECONDS = 0.5
 _MAX_MAPPING_BYTES = 256 * 1024
+# A job checking or storing writes its progress at least every few seconds while it reads;
+# one silent for this long lost its worker (a killed process, a restarted server).
+STALE_AFTER = datetime.timedelta(minutes=30)
 
 
 class UploadState:
@@ -88,9 +102,11 @@ class UploadState:
     STORE_QUEUED = "store_queued"
     STORING = "storing"
     STORED = "stored"
-    FAILED = "failed"  # the file or mapping could not be read at all
+    FAILED = "failed"  # the file or mapping could not be read at all, or the worker died
 
     RUNNING = frozenset({QUEUED, VALIDATING, STORE_QUEUED, STORING})
+    # States in which a worker is at work and writes its progress as it goes.
+    WORKING = frozenset({VALIDATING, STORING})
 
 
 class UploadTooLargeError(ApplicationError):
@@ -133,6 +149,22 @@ class UploadJob:
     country_dimension: str = ""
     totals_by_country: list[tuple[str, int]] = field(default_factory=list)
     batch_id: str = ""
+    # Store as a corrected revision, replacing the source's current figures it covers.
+    replace: bool = False
+    # Store the valid rows and set the others aside (asked for after a validation).
+    keep_valid: bool = False
+    # What storing would replace (services.RevisionPlan.as_dict()); empty: nothing.
+    revision: dict[str, Any] = field(default_factory=dict)
+    # Rows with problems (set aside if the valid rows are stored), and problems of the file
+    # itself, which forbid storing any row.
+    rows_with_problems: int = 0
+    file_problems: int = 0
+    set_aside_count: int = 0
+    replaced_count: int = 0
+    # What the progress is of: "validation" or "storing".
+    step: str = ""
+    # About how many records the file has (for the progress of storing it).
+    records: int = 0
 
     @property
     def running(self) -> bool:
@@ -141,6 +173,25 @@ class UploadJob:
     @property
     def storable(self) -> bool:
         return self.state == UploadState.VALID
+
+    @property
+    def valid_rows_storable(self) -> bool:
+        """Its validation found problems in single rows only, and rows without any: the owner
+        may store those and set the others aside."""
+        return (
+            self.state == UploadState.INVALID
+            and not self.file_problems
+            and self.rows_with_problems > 0
+            and self.observations > 0
+        )
+
+    @property
+    def valid_rows(self) -> int:
+        return max(self.rows_read - self.rows_dropped - self.rows_with_problems, 0)
+
+    @property
+    def replaces_figures(self) -> bool:
+        return bool(self.revision.get("observations"))
 
     @property
     def directory(self) -> Path:
@@ -168,6 +219,52 @@ def upload_root() -> Path:
 
 def max_upload_bytes() -> int:
     return int(settings.MIRADOR_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def upload_retention_days() -> int:
+    configured = getattr(settings, "MIRADOR_UPLOAD_RETENTION_DAYS", None)
+    if configured is not None:
+        return int(configured)
+    return config.env_int("MIRADOR_UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3650)
+
+
+def uploads_remove_expired(*, now: datetime.datetime | None = None) -> int:
+    """Remove the upload directories whose last change is older than the retention period
+    (their files, reports and previews); a job still at work is kept. Returns how many."""
+    root = upload_root()
+    if not root.is_dir():
+        return 0
+    limit = (now or timezone.now()) - datetime.timedelta(days=upload_retention_days())
+    removed = 0
+    for entry in root.iterdir():
+        if not entry.is_dir():
+            continue
+        job = _read(entry.name)
+        if job is not None and job.state in UploadState.WORKING and not _stale(job, now):
+            continue
+        changed = _last_change(entry, job)
+        if changed < limit:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _last_change(directory: Path, job: UploadJob | None) -> datetime.datetime:
+    if job is not None and job.updated_at:
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.fromisoformat(job.updated_at)
+    return datetime.datetime.fromtimestamp(directory.stat().st_mtime, tz=datetime.UTC)
+
+
+def _stale(job: UploadJob, now: datetime.datetime | None = None) -> bool:
+    """Checking or storing, and silent for longer than STALE_AFTER: its worker died."""
+    if job.state not in UploadState.WORKING or not job.updated_at:
+        return False
+    try:
+        updated = datetime.datetime.fromisoformat(job.updated_at)
+    except ValueError:
+        return False
+    return (now or timezone.now()) - updated > STALE_AFTER
 
 
 def format_choices() -> list[tuple[str, str]]:
@@ -204,7 +301,27 @@ def _read(job_id: str) -> UploadJob | None:
         return None
     raw["totals_by_period"] = [tuple(pair) for pair in raw.get("totals_by_period", [])]
     raw["totals_by_country"] = [tuple(pair) for pair in raw.get("totals_by_country", [])]
-    return UploadJob(**raw)
+    known = {name for name in UploadJob.__dataclass_fields__}
+    job = UploadJob(**{name: value for name, value in raw.items() if name in known})
+    if _stale(job):
+        was_storing = job.state == UploadState.STORING
+        _update(
+            job,
+            state=UploadState.FAILED,
+            progress=100,
+            message=(
+                _(
+                    "Storing stopped without finishing (its worker stopped): nothing was "
+                    "stored. Upload the file again."
+                )
+                if was_storing
+                else _(
+                    "The check stopped without finishing (its worker stopped): nothing was "
+                    "stored. Upload the file again."
+                )
+            ),
+        )
+    return job
 
 
 def _update(job: UploadJob, **changes: Any) -> UploadJob:
@@ -230,15 +347,21 @@ def upload_create(
     file: UploadedFile,
     mapping_file: UploadedFile | None = None,
     store_when_valid: bool = False,
+    replace: bool = False,
+    keep_valid: bool = False,
 ) -> UploadJob:
     """Keep an uploaded file and queue its validation. The format is a shipped one, or
     CUSTOM_FORMAT with a TOML mapping file; a mapping that cannot be read, an unknown format
     and a file over MIRADOR_MAX_UPLOAD_MB are refused at once. With `store_when_valid`, a
-    valid file is stored right after its validation (the API's dry_run=false)."""
+    valid file is stored right after its validation (the API's dry_run=false); with
+    `keep_valid` too, its valid rows are stored even if others have problems (set aside).
+    `replace`: store it as a corrected revision replacing the figures it covers. Upload
+    directories past their retention period are removed first."""
     from mirador.flows.tasks import validate_upload_task
 
     if not permissions.can_import_figures(actor):
         raise PermissionDeniedError()
+    uploads_remove_expired()
     limit = max_upload_bytes()
     if file.size is not None and file.size > limit:
         raise UploadTooLargeError(
@@ -296,6 +419,8 @@ def upload_create(
         created_at=timezone.now().isoformat(),
         has_mapping=custom,
         store_when_valid=store_when_valid,
+        replace=replace,
+        keep_valid=keep_valid,
     )
     _write(job)
     validate_upload_task.enqueue(job_id)
@@ -325,20 +450,39 @@ def uploads_list(*, actor: User, limit: int = 20) -> list[UploadJob]:
     return sorted(visible, key=lambda job: job.created_at, reverse=True)[:limit]
 
 
-def upload_store(*, actor: User, job_id: str) -> UploadJob:
+def upload_store(
+    *, actor: User, job_id: str, keep_valid: bool = False, replace: bool | None = None
+) -> UploadJob:
     """Queue the storing of a validated upload; refused unless its validation found nothing
-    wrong (UploadStateError)."""
+    wrong, or, with `keep_valid`, problems in single rows only (UploadStateError).
+    `replace` (None: as asked at upload) stores it as a corrected revision."""
     from mirador.flows.tasks import store_upload_task
 
     job = upload_get(actor=actor, job_id=job_id)
     if str(actor.pk) != job.owner_id:
         raise PermissionDeniedError(_("Only whoever uploaded a file stores it."))
-    if not job.storable:
+    if keep_valid and job.valid_rows_storable:
+        pass
+    elif keep_valid and job.state == UploadState.INVALID:
+        raise UploadStateError(
+            _(
+                "The valid rows of this file cannot be stored alone: some problems are of the "
+                "file itself (a missing column, no header, a wrong mapping, an unreadable "
+                "file), or no row is valid."
+            )
+        )
+    elif not job.storable:
         raise UploadStateError(
             _("Only a file whose validation found no problem can be stored; this one is: %s.")
             % state_label(job.state)
         )
-    _update(job, state=UploadState.STORE_QUEUED, progress=0)
+    _update(
+        job,
+        state=UploadState.STORE_QUEUED,
+        progress=0,
+        keep_valid=keep_valid,
+        replace=job.replace if replace is None else replace,
+    )
     store_upload_task.enqueue(job.id)
     return job
 
@@ -394,11 +538,11 @@ def upload_validate(*, job_id: str) -> str:
         return job.state if job else "missing"
     owner = _owner(job)
     with _running(job, owner):
-        _update(job, state=UploadState.VALIDATING, progress=0)
+        _update(job, state=UploadState.VALIDATING, progress=0, step="validation")
         if owner is None or not permissions.can_import_figures(owner):
             raise PermissionDeniedError()
         _validate(job, owner)
-        if job.state == UploadState.VALID and job.store_when_valid:
+        if job.store_when_valid and (job.storable or (job.keep_valid and job.valid_rows_storable)):
             _store(job, owner)
     return job.state
 
@@ -444,58 +588,44 @@ def _validate(job: UploadJob, owner: User) -> None:
         )
         return
 
-    result = ReadResult()
-    scope = permissions.import_countries(owner)
+    result = ImportResult()
     lines = count_records(mapping, info)
+    _update(job, records=lines)
     mapped = mapping.mapped_dimensions()
     country_dimension = next((d for d in PREVIEW_COUNTRY_DIMENSIONS if d in mapped), "")
     country_at = OBSERVATION_DIMENSIONS.index(country_dimension) if country_dimension else -1
-    reporting_at = OBSERVATION_DIMENSIONS.index("reporting_country")
     by_period: Counter[str] = Counter()
     by_country: Counter[str] = Counter()
     preview: list[dict[str, Any]] = []
-    refused_countries: set[str] = set()
+    coverage: set[CoverageKey] = set()
     total = 0
-    last_write = time.monotonic()
+    progress = _progress_writer(job, result, lines)
 
     checker = record_writer(mapping, dataset, None, result)
-    observations = import_rows(mapping, info, dataset, result, checker)
+    observations = import_rows(
+        mapping,
+        info,
+        dataset,
+        result,
+        checker,
+        reporting_countries=permissions.import_countries(owner),
+        coverage=coverage,
+    )
     for observation in observations:
-        reporting = observation.coordinates[reporting_at]
-        if scope is not None and reporting and reporting not in scope:
-            if reporting not in refused_countries:
-                refused_countries.add(reporting)
-                result.add(
-                    ImportIssue(
-                        info.name,
-                        observation.sheet,
-                        observation.row,
-                        "reporting_country",
-                        reporting,
-                        _(
-                            "You may import only figures reported by %(countries)s; this "
-                            "row is reported by %(country)s."
-                        )
-                        % {"countries": ", ".join(sorted(scope)), "country": reporting},
-                    )
-                )
-            continue
         total += observation.value
         by_period[observation.period.isoformat()[:7]] += observation.value
         if country_at >= 0:
             by_country[observation.coordinates[country_at]] += observation.value
         if len(preview) < PREVIEW_ROWS:
             preview.append(_preview_row(observation))
-        if time.monotonic() - last_write > _PROGRESS_EVERY_SECONDS:
-            last_write = time.monotonic()
-            _update(
-                job,
-                progress=min(99, result.rows_read * 100 // lines),
-                rows_read=result.rows_read,
-                observations=result.observations,
-                issue_count=result.issue_count,
-            )
+        progress(result.rows_read)
     write_issues_csv(result.issues, job.report_path)
+    plan = revision_plan(
+        dataset=dataset,
+        source=mapping.source or mapping.code,
+        coverage=coverage,
+        period_type=PeriodType.YEAR if mapping.period_rule == "calendar-year" else PeriodType.MONTH,
+    )
     _update(
         job,
         state=UploadState.INVALID if result.issue_count else UploadState.VALID,
@@ -510,7 +640,31 @@ def _validate(job: UploadJob, owner: User) -> None:
         totals_by_period=sorted(by_period.items()),
         country_dimension=country_dimension,
         totals_by_country=by_country.most_common(),
+        revision=plan.as_dict() if plan.replaces_anything else {},
+        rows_with_problems=len(result.rows_set_aside),
+        file_problems=result.file_problems,
     )
+
+
+def _progress_writer(job: UploadJob, result: ImportResult, lines: int) -> Callable[[int], None]:
+    """progress(rows_read): written to the job at most every _PROGRESS_EVERY_SECONDS, so that
+    the page and the API follow a long step."""
+    last_write = time.monotonic()
+
+    def progress(rows_read: int) -> None:
+        nonlocal last_write
+        if time.monotonic() - last_write <= _PROGRESS_EVERY_SECONDS:
+            return
+        last_write = time.monotonic()
+        _update(
+            job,
+            progress=min(99, rows_read * 100 // lines),
+            rows_read=rows_read,
+            observations=result.observations,
+            issue_count=result.issue_count,
+        )
+
+    return progress
 
 
 def _preview_row(observation: ParsedObservation) -> dict[str, Any]:
@@ -527,21 +681,38 @@ def _preview_row(observation: ParsedObservation) -> dict[str, Any]:
 
 
 def _store(job: UploadJob, owner: User) -> None:
-    _update(job, state=UploadState.STORING, progress=0)
+    _update(job, state=UploadState.STORING, progress=0, step="storing")
+    lines = max(job.records, 1)
+    last_write = time.monotonic()
+
+    def progress(rows_read: int) -> None:
+        nonlocal last_write
+        if time.monotonic() - last_write <= _PROGRESS_EVERY_SECONDS:
+            return
+        last_write = time.monotonic()
+        _update(job, progress=min(99, rows_read * 100 // lines))
+
     report = batch_import(
         actor=owner,
         format_code=job.format_code,
         path=job.path,
         mapping_path=job.mapping_path,
+        replace=job.replace,
+        keep_valid=job.keep_valid,
+        progress=progress,
     )
     batch_id = str(report.batch.pk) if report.batch else ""
     if report.outcome == ImportOutcome.IMPORTED:
+        if report.issues:  # the rows set aside, with their reasons
+            write_issues_csv(report.issues, job.report_path)
         _update(
             job,
             state=UploadState.STORED,
             progress=100,
             batch_id=batch_id,
             observations=report.result.observations,
+            set_aside_count=report.set_aside_count,
+            replaced_count=report.batch.replaced_count if report.batch else 0,
             message=report.summary(),
         )
     elif report.outcome == ImportOutcome.ALREADY_IMPORTED:
@@ -550,6 +721,16 @@ def _store(job: UploadJob, owner: User) -> None:
             state=UploadState.ALREADY_IMPORTED,
             progress=100,
             batch_id=batch_id,
+            message=report.summary(),
+        )
+    elif report.outcome == ImportOutcome.REVISION_REFUSED:
+        # Other figures of the source were stored since the check: say which, and let the
+        # owner store it as a revision.
+        _update(
+            job,
+            state=UploadState.VALID if not report.issues else UploadState.INVALID,
+            progress=100,
+            revision=report.revision.as_dict(),
             message=report.summary(),
         )
     else:
@@ -561,5 +742,7 @@ def _store(job: UploadJob, owner: User) -> None:
             batch_id=batch_id,
             issue_count=report.result.issue_count,
             issues=[issue.as_dict() for issue in report.issues[:FIRST_ISSUES]],
+            rows_with_problems=report.set_aside_count,
+            file_problems=report.result.file_problems,
             message=report.summary(),
         )

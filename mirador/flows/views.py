@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mirador.accounts import permissions
@@ -59,6 +60,7 @@ def upload_new(request: HttpRequest) -> HttpResponse:
                 format_code=form.cleaned_data["format"],
                 file=form.cleaned_data["file"],
                 mapping_file=form.cleaned_data.get("mapping"),
+                replace=form.cleaned_data.get("replace", False),
             )
         except ApplicationError as error:
             form.add_error(None, error.message)
@@ -83,16 +85,23 @@ def upload_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """The whole page, or (for htmx's polling) only the status and preview."""
     user = _importer(request)
     job = _job(user, job_id)
-    context = {
-        "job": job,
-        "state_label": state_label(job.state),
-        "poll_seconds": POLL_SECONDS,
-        "may_store": job.storable and str(user.pk) == job.owner_id,
-    }
+    context = _detail_context(user, job)
     template = "flows/upload_detail.html"
     if getattr(request, "htmx", False):
         template = "flows/partials/upload_status.html"
     return render(request, template, context)
+
+
+def _detail_context(user: User, job: UploadJob) -> dict[str, object]:
+    owner = str(user.pk) == job.owner_id
+    return {
+        "job": job,
+        "state_label": state_label(job.state),
+        "poll_seconds": POLL_SECONDS,
+        "may_store": job.storable and owner,
+        "may_store_valid_rows": job.valid_rows_storable and owner,
+        "step_label": _("storing") if job.step == "storing" else _("checking"),
+    }
 
 
 @login_required
@@ -101,22 +110,18 @@ def upload_store_view(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     user = _importer(request)
     job = _job(user, job_id)
     try:
-        upload_store(actor=user, job_id=job.id)
+        upload_store(
+            actor=user,
+            job_id=job.id,
+            keep_valid=request.POST.get("keep_valid") == "1",
+            replace=request.POST.get("replace") == "1",
+        )
     except PermissionDeniedError:
         raise PermissionDenied from None
     except ApplicationError as error:
-        return render(
-            request,
-            "flows/upload_detail.html",
-            {
-                "job": job,
-                "state_label": state_label(job.state),
-                "poll_seconds": POLL_SECONDS,
-                "may_store": False,
-                "error": error.message,
-            },
-            status=error.http_status,
-        )
+        context = _detail_context(user, job)
+        context.update(error=error.message, may_store=False, may_store_valid_rows=False)
+        return render(request, "flows/upload_detail.html", context, status=error.http_status)
     return redirect("flows:upload_detail", job_id=job.id)
 
 

@@ -18,17 +18,28 @@ A mapping, with every key the engine reads (see formats/cbp_sbo_encounters.toml)
     sum_duplicates = false                # rows with the same coordinates: error, or add up
 
     [reader]
-    type = "csv"                          # xlsx to come
-    encoding = "auto"                     # or "utf-8", "utf-8-sig", "latin-1", ...
-    delimiter = "auto"                    # or ",", ";", "\\t", "|"
+    type = "csv"                          # or "xlsx" (a workbook, see flows.readers)
+    encoding = "auto"                     # csv: or "utf-8", "utf-8-sig", "latin-1", ...
+    delimiter = "auto"                    # csv: or ",", ";", "\\t", "|"
+    sheet = "Returns"                     # xlsx: a name (exact, then ignoring case and
+                                          # spaces), a 1-based position (2 or "2"), a pattern
+                                          # ("2024*") or a list of these; default the first
     header_row = 1                        # 1-based record number of the header; rows before
                                           # it (titles, notes) are skipped
+    header_rows = 1                       # rows the header spans, ending at header_row;
+                                          # joined per column as "Hombres / Menores"
     drop = [{ column = "Month", pattern = "(?i)^total" }]   # rows to leave out (totals, notes)
+    stop_at = "(?i)^fuente"               # the table ends at the first row whose first
+                                          # non-empty cell matches (notes under it)
 
     [period]
     rule = "us-fiscal-month"              # or "calendar-month", "calendar-year"
     year = "Fiscal Year"                  # cells such as "2025 (FYTD)" or "FY2025" are read
-    month = "Month (abbv)"                # "OCT", "October", "oct.", "octubre", "10"
+    month = "Month (abbv)"                # "OCT", "October", "oct.", "octubre", "10"; a month
+                                          # with its year ("2024-03", a date cell, "enero
+                                          # 2024", "ene-24") is that calendar month, and
+                                          # `year` may then be left out
+    year_value = 2024                     # instead of `year`: the year of every row
 
     [constants]
     reporting_country = "US"
@@ -78,6 +89,19 @@ hand-listed (see formats/undesa_migrant_stock.toml):
                                           # zeros; absent means none); "store": kept
 
 Headers that give the same code (two mapped to "_O") are added up within a row.
+
+A wide layout with one column per month (a bulletin's "Ene", "Feb", ...) declares the headers to
+be months instead of codes; each row's figures are unpivoted into monthly periods:
+
+    [wide]
+    headers = "months"                    # default "codes" (with `dimension`)
+    columns_after = "Departamento"        # every column after this one is a month ...
+    skip_columns = ["Total"]              # ... except these (also with headers = "codes")
+    empty = "skip"                        # missing, zeros: as above
+
+A month header may carry its year ("2024-01", "enero 2024", "ene-24", a date cell): it is that
+calendar month. A header without one takes the row's year from [period] `year` (a column, under
+the period rule: "Oct" of FY2024 is October 2023) or `year_value`; [period] `month` is left out.
 
 A format family is several published layouts of one source, each a mapping of its own that
 names the family (see formats/iom_mmp_2020.toml and iom_mmp_2023.toml):

@@ -5,22 +5,31 @@ of the file itself still stores nothing. And the command line's --keep-valid, --
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
+from django.test import Client
 
 from conftest import SHARED_DATA
+from mirador.accounts.models import Role, User
+from mirador.accounts.services import api_token_issue
+from mirador.flows import services, uploads
 from mirador.flows.models import BatchStatus, ImportBatch, Observation, ObservationHistory
 from mirador.flows.services import ImportOutcome, batch_import
+from mirador.flows.tasks import run_pending_tasks
 
 pytestmark = pytest.mark.django_db
 
 CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 FORMAT = "cbp-sbo-encounters"
+NEW = "/observatory/imports/"
+IMPORTS = "/api/v1/imports/"
 SHIPPED_MAPPING = Path(__file__).resolve().parents[1] / "formats" / "cbp_sbo_encounters.toml"
 # Data rows (0-based, under the header) spoilt by `spoilt_sample`, each in one cell.
 SPOILT = {5: ("Encounter Count", "-3"), 40: ("Citizenship Grouping", "Atlantis"), 41: None}
@@ -193,3 +202,108 @@ def test_the_command_refuses_a_revision_without_replace_and_rolls_back(tmp_path:
         run("--rollback", str(revision.pk))
     with pytest.raises(CommandError, match="no import batch"):
         run("--rollback", "not-a-batch")
+
+
+# --- The upload page and the API --------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(settings: Any, tmp_path: Path) -> Path:
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def browser(client: Client, make_user: Callable[..., User], data_dir: Path) -> Client:
+    client.force_login(
+        make_user(username="analyst.regional", role=Role.REGIONAL_ANALYST, country=None)
+    )
+    return client
+
+
+def upload_file(client: Client, path: Path) -> str:
+    with path.open("rb") as handle:
+        response = client.post(NEW, {"format": FORMAT, "file": handle})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return str(response["Location"])
+
+
+def test_the_page_offers_to_store_the_valid_rows_and_does_so_only_when_asked(
+    browser: Client, tmp_path: Path
+) -> None:
+    path, valid, spoilt_rows = spoilt_sample(tmp_path)
+    url = upload_file(browser, path)
+    run_pending_tasks()
+    html = browser.get(url).content.decode()
+    assert 'data-state="invalid"' in html
+    button = f"Store the {len(valid)} valid rows and set the {len(spoilt_rows)} others aside"
+    assert button in html
+    assert browser.post(f"{url}store/").status_code == 409  # "Store" alone: all or nothing
+    assert not Observation.objects.exists()
+
+    assert browser.post(f"{url}store/", {"keep_valid": "1"}).status_code == 302
+    run_pending_tasks()
+    html = browser.get(url).content.decode()
+    assert 'data-state="stored"' in html
+    assert f'data-set-aside="{len(spoilt_rows)}"' in html
+    assert Observation.objects.count() == len(valid)
+    report = browser.get(f"{url}report.csv")
+    lines = list(csv.DictReader(b"".join(report.streaming_content).decode().splitlines()))  # type: ignore[attr-defined]
+    assert sorted(int(line["row"]) for line in lines) == spoilt_rows
+
+
+def test_a_file_with_a_missing_column_is_not_offered_to_keep_valid_rows(
+    browser: Client, tmp_path: Path
+) -> None:
+    header, rows = sample()
+    header = [name for name in header if name != "Demographic"]
+    for row in rows:
+        del row["Demographic"]
+    url = upload_file(browser, write(tmp_path / "no-demographic.csv", header, rows))
+    run_pending_tasks()
+    html = browser.get(url).content.decode()
+    assert 'data-state="invalid"' in html and "data-keep-valid" not in html
+    response = browser.post(f"{url}store/", {"keep_valid": "1"})
+    assert response.status_code == 409
+    assert "problems are of the file itself" in response.content.decode()
+    run_pending_tasks()
+    assert not Observation.objects.exists()
+
+
+def test_the_api_stores_valid_rows_with_keep_valid(
+    make_user: Callable[..., User], data_dir: Path, tmp_path: Path
+) -> None:
+    user = make_user(username="analyst.regional", role=Role.REGIONAL_ANALYST, country=None)
+    _, raw = api_token_issue(user=user)
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    path, valid, spoilt_rows = spoilt_sample(tmp_path)
+    with path.open("rb") as handle:
+        job = api.post(IMPORTS, {"file": handle, "format": FORMAT, "keep_valid": "true"}).json()
+    assert job["keep_valid"] is True
+    run_pending_tasks()
+    job = api.get(f"{IMPORTS}{job['id']}").json()
+    assert job["status"] == "stored", job["message"]
+    assert job["set_aside_count"] == job["rows_with_problems"] == len(spoilt_rows)
+    assert job["file_problems"] == 0
+    assert Observation.objects.count() == len(valid)
+
+
+def test_storing_shows_its_progress(browser: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every progress the job records while storing (written as often as it comes here)."""
+    monkeypatch.setattr(uploads, "_PROGRESS_EVERY_SECONDS", -1.0)
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 100)
+    written: list[tuple[str, int]] = []
+    write_job = uploads._write
+
+    def recording(job: uploads.UploadJob) -> None:
+        written.append((job.state, job.progress))
+        write_job(job)
+
+    monkeypatch.setattr(uploads, "_write", recording)
+    url = upload_file(browser, CBP_SAMPLE)
+    run_pending_tasks()
+    browser.post(f"{url}store/")
+    run_pending_tasks()
+    storing = [progress for state, progress in written if state == uploads.UploadState.STORING]
+    assert len(set(storing)) > 5 and storing == sorted(storing) and storing[-1] < 100
+    assert written[-1] == (uploads.UploadState.STORED, 100)

@@ -10,12 +10,16 @@ import datetime
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db.models import Sum
+from django.test import Client
 from django.utils import timezone
 
 from conftest import SHARED_DATA
+from mirador.accounts.models import Role, User
+from mirador.accounts.services import api_token_issue
 from mirador.core.models import AuditEntry
 from mirador.flows.models import (
     BatchStatus,
@@ -39,12 +43,16 @@ from mirador.flows.services import (
     batch_import,
     batch_rollback,
     describe_periods,
+    may_roll_back,
 )
+from mirador.flows.tasks import run_pending_tasks
 
 pytestmark = pytest.mark.django_db
 
 CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
 FORMAT = "cbp-sbo-encounters"
+NEW = "/observatory/imports/"
+IMPORTS = "/api/v1/imports/"
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
@@ -329,3 +337,111 @@ def test_periods_are_named_as_ranges() -> None:
     assert describe_periods(months, "month") == "2022-01 to 2022-03, 2022-07, 2023-01"
     years = [datetime.date(y, 1, 1) for y in (2015, 2016, 2019)]
     assert describe_periods(years, "year") == "2015 to 2016, 2019"
+
+
+# --- The upload page and the API --------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(settings: Any, tmp_path: Path) -> Path:
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def regional(make_user: Callable[..., User]) -> User:
+    return make_user(username="analyst.regional", role=Role.REGIONAL_ANALYST, country=None)
+
+
+def bearer(user: User) -> Client:
+    _, raw = api_token_issue(user=user)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def upload_file(client: Client, path: Path, **extra: object) -> str:
+    with path.open("rb") as handle:
+        response = client.post(NEW, {"format": FORMAT, "file": handle, **extra})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return str(response["Location"])
+
+
+def test_the_upload_page_previews_a_revision_and_stores_it_only_when_asked(
+    client: Client, regional: User, data_dir: Path, tmp_path: Path
+) -> None:
+    client.force_login(regional)
+    path_a, rows = write_part(tmp_path / "a.csv", {2022, 2023})
+    first = upload_file(client, path_a)
+    run_pending_tasks()
+    client.post(f"{first}store/")
+    run_pending_tasks()
+    batch_a = ImportBatch.objects.get(status=BatchStatus.IMPORTED)
+
+    path_b, corrected = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    url = upload_file(client, path_b)
+    run_pending_tasks()
+    html = client.get(url).content.decode()
+    assert 'data-state="valid"' in html
+    assert f'data-revision="{len(corrected)}"' in html
+    assert "2022-10 to 2023-09" in html and "a.csv" in html and str(batch_a.pk) in html
+    assert 'name="replace"' in html
+
+    client.post(f"{url}store/")  # the box not ticked: refused, nothing stored
+    run_pending_tasks()
+    html = client.get(url).content.decode()
+    assert 'data-state="valid"' in html and "--replace" in html
+    assert not ObservationHistory.objects.exists()
+
+    client.post(f"{url}store/", {"replace": "1"})
+    run_pending_tasks()
+    assert 'data-state="stored"' in client.get(url).content.decode()
+    batch_b = ImportBatch.objects.get(file_name="b.csv")
+    assert batch_b.replaced_count == len(corrected)
+    kept = [row for row in rows if fiscal_year(row) == 2022]
+    assert stored_totals_by_month() == totals_by_month(kept) + totals_by_month(corrected)
+
+
+def test_the_api_stores_a_revision_with_replace_and_rolls_it_back(
+    regional: User, make_user: Callable[..., User], data_dir: Path, tmp_path: Path
+) -> None:
+    api = bearer(regional)
+    path_a, rows = write_part(tmp_path / "a.csv", {2022, 2023})
+    path_b, corrected = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    with path_a.open("rb") as handle:
+        assert api.post(IMPORTS, {"file": handle, "format": FORMAT}).status_code == 202
+    run_pending_tasks()
+    with path_b.open("rb") as handle:
+        refused = api.post(IMPORTS, {"file": handle, "format": FORMAT}).json()
+    run_pending_tasks()
+    refused = api.get(f"{IMPORTS}{refused['id']}").json()
+    assert refused["status"] == "valid" and "replace=true" in refused["message"]
+    assert refused["revision"]["observations"] == len(corrected)
+    with path_b.open("rb") as handle:
+        job = api.post(IMPORTS, {"file": handle, "format": FORMAT, "replace": "true"}).json()
+    run_pending_tasks()
+    job = api.get(f"{IMPORTS}{job['id']}").json()
+    assert job["status"] == "stored" and job["replaced_count"] == len(corrected)
+
+    rollback = f"{IMPORTS}batches/{job['batch_id']}/rollback"
+    guatemalan = make_user(username="analyst.gt", role=Role.NATIONAL_ANALYST, country="GT")
+    assert bearer(guatemalan).post(rollback).status_code == 403
+    caseworker = make_user(username="caseworker", role=Role.CASEWORKER, country="HN")
+    assert bearer(caseworker).post(rollback).status_code == 403
+    done = api.post(rollback)
+    assert done.status_code == 200, done.content
+    assert done.json()["observations_removed"] == len(corrected)
+    assert done.json()["status"] == BatchStatus.ROLLED_BACK
+    assert stored_totals_by_month() == totals_by_month(rows)
+    assert api.post(rollback).status_code == 409
+    missing = f"{IMPORTS}batches/00000000-0000-0000-0000-000000000000/rollback"
+    assert api.post(missing).status_code == 404
+
+
+def test_a_national_analyst_rolls_back_batches_of_their_own_country_only(
+    make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    path, _rows = write_part(tmp_path / "a.csv", {2023})
+    batch = imported(batch_import(actor=None, format_code=FORMAT, path=path))
+    assert not may_roll_back(
+        make_user(username="gt", role=Role.NATIONAL_ANALYST, country="GT"), batch
+    )
+    assert may_roll_back(make_user(username="us", role=Role.NATIONAL_ANALYST, country="US"), batch)

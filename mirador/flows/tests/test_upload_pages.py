@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,12 +18,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.test import Client
+from django.utils import timezone
 
 from conftest import SHARED_DATA
 from mirador.accounts.models import Role, User
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
 from mirador.flows.tasks import run_pending_tasks
-from mirador.flows.uploads import UploadState, upload_get
+from mirador.flows.uploads import STALE_AFTER, UploadState, upload_get, upload_root
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +318,46 @@ def test_the_worker_thread_of_the_demo_server_runs_uploads(
         thread.stop()
     assert upload_get(actor=analyst, job_id=job.id).state == UploadState.STORED
     assert Observation.objects.get().value == 120
+
+
+def _age(job_id: str, *, state: str | None = None, days: float = 0, minutes: float = 0) -> None:
+    """Make a job look as if it was last changed that long ago (as an old job.json is)."""
+    job_file = upload_root() / job_id / "job.json"
+    raw = json.loads(job_file.read_text(encoding="utf-8"))
+    changed = timezone.now() - datetime.timedelta(days=days, minutes=minutes)
+    raw["updated_at"] = changed.isoformat()
+    if state is not None:
+        raw["state"] = state
+    job_file.write_text(json.dumps(raw), encoding="utf-8")
+
+
+def test_uploads_older_than_the_retention_period_are_removed_on_a_new_upload(
+    browser: Client, settings: Any
+) -> None:
+    settings.MIRADOR_UPLOAD_RETENTION_DAYS = 7
+    old = upload(browser, CBP_SAMPLE).rstrip("/").rsplit("/", 1)[-1]
+    recent = upload(browser, CBP_SAMPLE).rstrip("/").rsplit("/", 1)[-1]
+    run_pending_tasks()
+    _age(old, days=8)
+    _age(recent, days=6)
+    upload(browser, CBP_SAMPLE)
+    assert not (upload_root() / old).exists()
+    assert (upload_root() / recent / "job.json").is_file()
+    assert browser.get(f"{NEW}{old}/").status_code == 404
+
+
+def test_a_job_whose_worker_died_is_shown_as_failed(browser: Client) -> None:
+    url = upload(browser, CBP_SAMPLE)
+    job_id = url.rstrip("/").rsplit("/", 1)[-1]
+    _age(job_id, state=UploadState.VALIDATING, minutes=STALE_AFTER.total_seconds() / 60 + 1)
+    html = page(browser, url)
+    assert 'data-state="failed"' in html
+    assert "stopped without finishing" in html
+    assert "hx-trigger" not in html
+
+
+def test_a_job_at_work_is_not_taken_for_dead(browser: Client) -> None:
+    url = upload(browser, CBP_SAMPLE)
+    job_id = url.rstrip("/").rsplit("/", 1)[-1]
+    _age(job_id, state=UploadState.STORING, minutes=1)
+    assert 'data-state="storing"' in page(browser, url)

@@ -647,13 +647,14 @@ def _arrival_create(
                 relationship=relationship,
             )
     if consent_tracing:
+        # A repeat returnee's keys come from their record (read through people.selectors,
+        # documents loaded); a new person's from what was just registered.
         matching_identity = (
-            _identity_for_matching(identity)
-            if confirmed_person is None and identity is not None
-            else None
+            person_identity(person)
+            if confirmed_person is not None or identity is None
+            else _identity_for_matching(identity)
         )
-        if matching_identity is not None:
-            _match_keys_store(person=person, identity=matching_identity)
+        _match_keys_store(person=person, identity=matching_identity)
     if confirmed_person is not None:
         CandidateDecision.objects.create(
             candidate=person,

@@ -84,6 +84,7 @@ class Command(BaseCommand):
             self._migrate()
             self._load_region(size=size, seed=seed)
             users = self._ensure_accounts()
+            self._load_returns()
         self._print_accounts(users)
         shown_host = f"[{host}]" if ":" in host else host
         url = f"http://{shown_host}:{port}/"
@@ -144,6 +145,20 @@ class Command(BaseCommand):
             started,
             str(_("{persons} persons, {links} family links, {shares} shared with PMH")).format(
                 persons=result.persons, links=result.family_links, shares=result.shares
+            ),
+        )
+
+    def _load_returns(self) -> None:
+        from mirador.returns.demo import returns_demo_is_loaded, returns_demo_load
+
+        if returns_demo_is_loaded():
+            return
+        started = self._step(str(_("Demo returns: manifests and arrivals…")))
+        result = returns_demo_load()
+        self._done(
+            started,
+            str(_("{manifests} manifests, {passengers} passengers, {arrivals} arrivals")).format(
+                manifests=result.manifests, passengers=result.passengers, arrivals=result.arrivals
             ),
         )
 

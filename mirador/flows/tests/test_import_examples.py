@@ -8,6 +8,7 @@ import csv
 import datetime
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.test import Client
 from openpyxl import load_workbook
 
+from mirador.accounts.models import Role, User
 from mirador.flows.models import Observation
 from mirador.flows.services import ImportOutcome, batch_import, batch_rollback
+from mirador.flows.tasks import run_pending_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +196,27 @@ def test_the_wide_table_holds_the_air_returns_from_the_united_states_of_the_long
         .annotate(total=Sum("value"))
     )
     assert Counter(dict(air_from_us)) == by_month
+
+
+def test_the_workbook_uploaded_on_the_import_page_is_previewed_and_stored(
+    client: Client, make_user: Callable[..., User], settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path / "data"
+    client.force_login(make_user(username="analyst.hn", role=Role.NATIONAL_ANALYST, country="HN"))
+    with WORKBOOK.open("rb") as workbook, WORKBOOK_MAPPING.open("rb") as mapping:
+        response = client.post(
+            "/observatory/imports/", {"format": "custom", "file": workbook, "mapping": mapping}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    url = str(response["Location"])
+    run_pending_tasks()
+    preview = client.get(url).content.decode()
+    total = sum(workbook_totals().values())
+    assert 'data-state="valid"' in preview
+    assert f'data-total="{total}"' in preview
+    assert not Observation.objects.exists()
+
+    assert client.post(f"{url}store/").status_code == 302
+    run_pending_tasks()
+    assert 'data-state="stored"' in client.get(url).content.decode()
+    assert stored_totals("period", "from_country") == workbook_totals()

@@ -109,6 +109,7 @@ names the family (see formats/iom_mmp_2020.toml and iom_mmp_2023.toml):
     [format]
     code = "iom-mmp-2023"
     family = "iom-mmp"                    # `mirador import iom-mmp FILE` picks the layout
+    family_name = "..."                   # what people call the family (format_name)
 
 The family code is a format too: its layouts are tried newest first (by code) and the first
 whose columns the file's header has is used; the import's summary names it. A file that fits
@@ -348,14 +349,30 @@ def _format_families() -> dict[str, list[Path]]:
     before "…-2020"), from the `family` key of each mapping's [format]."""
     families: dict[str, list[Path]] = {}
     for path in sorted(FORMATS_DIR.glob("*.toml"), key=_code_of, reverse=True):
-        try:
-            with path.open("rb") as handle:
-                family = tomllib.load(handle).get("format", {}).get("family")
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
-            continue  # load_mapping says what is wrong when the format itself is used
+        family = _format_section(path).get("family")
         if isinstance(family, str) and family.strip():
             families.setdefault(family.strip().lower(), []).append(path)
     return families
+
+
+def _format_section(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            section = tomllib.load(handle).get("format", {})
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
+        return {}  # load_mapping says what is wrong when the format itself is used
+    return section if isinstance(section, dict) else {}
+
+
+def format_name(format_code: str) -> str:
+    """What people call a format: its mapping's name; for a family, the `family_name` its
+    newest layout gives (else that layout's name)."""
+    path = format_mapping_path(format_code)
+    if format_code.strip().lower() in _format_families():
+        family_name = _format_section(path).get("family_name")
+        if isinstance(family_name, str) and family_name.strip():
+            return family_name.strip()
+    return load_mapping(path).name
 
 
 def available_formats() -> list[str]:

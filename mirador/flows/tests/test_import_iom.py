@@ -16,9 +16,12 @@ from django.db.models import Sum
 from conftest import SHARED_DATA
 from mirador.flows.country_names import resolve_country, split_country_list
 from mirador.flows.engine import (
+    FORMATS_DIR,
     LayoutUnknownError,
+    MappingError,
     available_formats,
     format_mapping_path,
+    format_name,
     load_mapping,
 )
 from mirador.flows.models import BatchStatus, ImportBatch, Incident, Observation
@@ -386,3 +389,39 @@ def test_every_format_listed_has_a_mapping_that_loads() -> None:
     assert {FAMILY, LAYOUT_2020, LAYOUT_2023} <= set(codes)
     for code in codes:
         assert load_mapping(format_mapping_path(code)).name
+
+
+def test_a_family_has_a_name_of_its_own_and_its_layouts_keep_theirs() -> None:
+    newest = load_mapping(format_mapping_path(LAYOUT_2023))
+    assert format_mapping_path(FAMILY) == newest.path
+    assert "any published layout" in format_name(FAMILY)
+    assert format_name(LAYOUT_2023) == newest.name != format_name(FAMILY)
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (
+            ('several = "_M"\n', 'several = "_M"\nseparator = ","\n'),
+            "[dimensions.citizenship] separator",
+        ),
+        (
+            ("[dimensions.cause]\n", '[dimensions.cause]\nseveral = "_M"\n'),
+            "[dimensions.cause] several needs a separator",
+        ),
+        (
+            ("[dimensions.cause]\n", '[dimensions.cause]\npatterns = ["(?i)drown"]\n'),
+            "[dimensions.cause] patterns",
+        ),
+    ],
+)
+def test_list_and_pattern_options_are_refused_when_incomplete(
+    tmp_path: Path, change: tuple[str, str], refusal: str
+) -> None:
+    text = (FORMATS_DIR / "iom_mmp_2023.toml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "mapping.toml"
+    path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(MappingError) as refused:
+        load_mapping(path)
+    assert refusal in str(refused.value.message)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
+from mirador.accounts import permissions
 from mirador.accounts.auth import request_user
 from mirador.core.errors import ValidationFailedError
 from mirador.people.selectors import person_get
@@ -38,6 +39,7 @@ from mirador.returns.schemas import (
     CandidateRejectIn,
     CandidateSearchOut,
     CapacityOut,
+    CentreDayOut,
     CentreOut,
     ContingencyIn,
     IntakeDayOut,
@@ -123,6 +125,21 @@ def centre_capacity(
         "warning": any(row.over_capacity and row.day >= tomorrow for row in rows),
         "days": rows,
     }
+
+
+@router.get(
+    "/centres/{centre_id}/day",
+    response=CentreDayOut,
+    summary="A centre's day at a glance",
+)
+def centre_day(request: HttpRequest, centre_id: uuid.UUID, day: datetime.date | None = None) -> Any:
+    """Counts only, no persons (the manager's dashboard): passengers announced and still
+    expected, arrivals registered (from manifests and walk-ins), unaccompanied minors,
+    contingency records still to complete, assistance given by kind, against capacity.
+    A fixed number of grouped queries, however many arrivals the day has."""
+    user = request_user(request)
+    centre = selectors.centre_for_figures(user=user, centre_id=centre_id)
+    return selectors.centre_day_summary(user=user, centre=centre, day=day or timezone.localdate())
 
 
 @router.get(
@@ -268,12 +285,15 @@ def manifest_set_aside(request: HttpRequest, manifest_id: uuid.UUID) -> HttpResp
 
 
 def _registered(user: Any, arrival: Arrival) -> dict[str, Any]:
-    readable = selectors.arrivals_visible_to(user=user).filter(pk=arrival.pk).exists()
+    # The officer works at the arrival's centre (checked before registering), so the
+    # arrival is readable exactly when its person is; an alert is raised exactly for an
+    # unaccompanied minor.
+    readable = permissions.can_view_person(user, arrival.person)
     return {
         "id": arrival.pk,
         "restricted": not readable,
         "is_unaccompanied": arrival.is_unaccompanied,
-        "protection_alerted": arrival.alerts.exists(),
+        "protection_alerted": arrival.is_unaccompanied,
         "needs_completion": arrival.needs_completion,
         "arrival": selectors.arrival_get(user=user, arrival_id=arrival.pk) if readable else None,
     }

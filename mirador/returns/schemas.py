@@ -298,6 +298,28 @@ class CapacityOut(Schema):
     days: list[CapacityDayOut]
 
 
+class AssistanceCountOut(Schema):
+    kind: str
+    times: int
+    quantity: int
+
+
+class CentreDayOut(Schema):
+    centre_id: uuid.UUID
+    day: datetime.date
+    capacity: int
+    manifests: int
+    announced: int
+    still_expected: int
+    registered: int
+    registered_from_manifests: int
+    walk_ins: int
+    unaccompanied_minors: int
+    to_complete: int
+    over_capacity: bool
+    assistance: list[AssistanceCountOut]
+
+
 class IntakeDayOut(Schema):
     day: datetime.date
     arrivals: int

@@ -3,8 +3,8 @@
 manifest, passengers, arrivals and figures answer 404 as if they did not exist.
 
 Columns: centre (listed among the user's centres), manifest (detail), expected (the day's
-passengers), adult / child (an arrival's detail), figures (capacity and intake), alerts
-(protection alerts listed).
+passengers), adult / child (an arrival's detail), figures (capacity, intake, the day in
+counts), alerts (protection alerts listed).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def _sees(client: Client, column: str, day: dict[str, object]) -> bool:
     if column == "figures":
         capacity = client.get(f"{BASE}/centres/{centre.pk}/capacity").status_code
         intake = client.get(f"{BASE}/centres/{centre.pk}/intake").status_code
-        assert (capacity == 200) == (intake == 200)
+        summary = client.get(f"{BASE}/centres/{centre.pk}/day").status_code
+        assert (capacity == 200) == (intake == 200) == (summary == 200)
         return capacity == 200
     if column == "alerts":
         response = client.get(f"{BASE}/alerts")

@@ -266,6 +266,10 @@ def test_capacity_and_intake_endpoints(
     capacity = client.get(f"{BASE}/centres/{flight.centre_id}/capacity", {"days": 2}).json()
     assert [day["expected"] for day in capacity["days"]][0] == flight.passengers.count()
     assert capacity["warning"] is False
+    day = client.get(
+        f"{BASE}/centres/{flight.centre_id}/day", {"day": today_at(6).date().isoformat()}
+    )
+    assert day.json()["still_expected"] == flight.passengers.count()
     intake = client.get(f"{BASE}/centres/{flight.centre_id}/intake")
     assert intake.status_code == 200 and len(intake.json()) == 7
 
@@ -283,6 +287,33 @@ def test_every_returns_endpoint_is_in_the_openapi_schema(
         "/api/v1/returns/passengers/{passenger_id}/candidates",
         "/api/v1/returns/centres/{centre_id}/capacity",
         "/api/v1/returns/centres/{centre_id}/intake",
+        "/api/v1/returns/centres/{centre_id}/day",
         "/api/v1/returns/alerts",
     ):
         assert path in paths
+
+
+def test_the_expected_list_costs_the_same_queries_for_any_number_of_passengers(
+    users: dict[str, User],
+    airport_hn: ReceptionCentre,
+    make_manifest: Callable[..., Manifest],
+    client_for: Callable[[User], Client],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(users["officer.hn"])
+    day = today_at(7).date().isoformat()
+    make_manifest(
+        airport_hn, [passenger("Ana", f"Pérez{i}") for i in range(3)], expected_at=today_at(7)
+    )
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get(f"{BASE}/centres/{airport_hn.pk}/expected", {"day": day}).json()) == 3
+    make_manifest(
+        airport_hn, [passenger("Luis", f"Cruz{i}") for i in range(9)], expected_at=today_at(8)
+    )
+    with CaptureQueriesContext(connection) as more:
+        assert (
+            len(client.get(f"{BASE}/centres/{airport_hn.pk}/expected", {"day": day}).json()) == 12
+        )
+    assert len(more) == len(few)

@@ -15,8 +15,17 @@ from mirador.core.errors import NotFoundError
 from mirador.core.models import ReceptionCentre
 from mirador.people.demo import generate_returnees
 from mirador.returns.models import Manifest
-from mirador.returns.selectors import arrivals_for_centre_day, centre_capacity, intake_times
-from mirador.returns.services import arrival_register, assistance_record
+from mirador.returns.selectors import (
+    arrivals_for_centre_day,
+    centre_capacity,
+    centre_day_summary,
+    intake_times,
+)
+from mirador.returns.services import (
+    arrival_register,
+    arrival_register_contingency,
+    assistance_record,
+)
 from mirador.returns.tests.conftest import passenger, today_at
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +166,55 @@ def test_the_days_arrivals_load_in_a_fixed_number_of_queries(
             == 8
         )
     assert len(more) == len(few)
+
+
+def test_the_centres_day_in_counts_for_the_managers_dashboard(
+    users: dict[str, User],
+    airport_hn: ReceptionCentre,
+    make_manifest: Callable[..., Manifest],
+) -> None:
+    officer = users["officer.hn"]
+    rows = _passengers(6, seed=8)
+    manifest = make_manifest(airport_hn, rows, expected_at=today_at(0))
+    registered_rows = list(manifest.passengers.order_by("row_number"))[:4]
+    for index, row in enumerate(registered_rows):
+        arrival = arrival_register(
+            actor=officer,
+            centre=airport_hn,
+            idempotency_key=f"summary-{index}",
+            manifest_passenger=row,
+            arrived_at=today_at(0),
+        )
+        assistance_record(actor=officer, arrival=arrival, kind="food", quantity=index + 1)
+    walk_in = arrival_register_contingency(
+        actor=officer,
+        centre=airport_hn,
+        idempotency_key="summary-walk-in",
+        given_names="Walter",
+        first_surname="Cálix",
+        arrived_at=today_at(0),
+    )
+    assert walk_in.needs_completion
+
+    with CaptureQueriesContext(connection) as queries:
+        day = centre_day_summary(
+            user=users["analyst.hn"], centre=airport_hn, day=today_at(0).date()
+        )
+
+    assert len(queries) == 3
+    assert (day.manifests, day.announced, day.still_expected) == (
+        1,
+        len(rows),
+        len(rows) - len(registered_rows),
+    )
+    assert (day.registered, day.registered_from_manifests, day.walk_ins) == (
+        len(registered_rows) + 1,
+        len(registered_rows),
+        1,
+    )
+    assert day.to_complete == 1 and day.unaccompanied_minors == 0
+    assert [(a.kind, a.times, a.quantity) for a in day.assistance] == [
+        ("food", len(registered_rows), sum(range(1, len(registered_rows) + 1)))
+    ]
+    with pytest.raises(NotFoundError):
+        centre_day_summary(user=users["officer.gt"], centre=airport_hn, day=today_at(0).date())

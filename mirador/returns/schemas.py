@@ -159,7 +159,10 @@ class ArrivalRegisterIn(Schema):
         None, description="The arrival of a companion registered before (a parent first)."
     )
     relationship: str = Field(
-        "", max_length=10, description="What this person is to the companion."
+        "",
+        max_length=10,
+        description="What this person is to the companion (people's relationships). A minor "
+        "is accompanied only as the `child` or `ward` of an adult companion.",
     )
     consent_follow_up: bool = False
     consent_tracing: bool = False

@@ -86,6 +86,14 @@ ALREADY_COMPLETE = _("This arrival is already complete.")
 ARRIVAL_IN_FUTURE = _("The arrival time is in the future.")
 
 
+# What a child is to the companion who has them in care: their parent's child, their
+# guardian's ward.
+CARED_FOR_RELATIONSHIPS = frozenset({Relationship.CHILD, Relationship.WARD})
+CONTACTS_OF_KNOWN_PERSON = _(
+    "This person is already registered: change their contact details on their record."
+)
+
+
 class ManifestInvalidError(ValidationFailedError):
     code = "manifest_invalid"
 
@@ -466,8 +474,9 @@ def arrival_register(
     Idempotent: the same `idempotency_key` (a double click, a retried request, two
     concurrent requests) gives back the same arrival and creates nothing more.
 
-    A minor with no adult companion (`travelling_with`, whose arrival must be registered
-    first) is flagged unaccompanied and a protection alert is raised at once."""
+    A minor not travelling with a parent or guardian (`travelling_with`, whose arrival is
+    registered first, with `relationship` "child" or "ward") is flagged unaccompanied and a
+    protection alert is raised at once."""
     _require_centre(actor=actor, centre=centre, attempted="arrival-register")
     replay = _existing_replay(actor=actor, idempotency_key=idempotency_key)
     if replay is not None:
@@ -483,6 +492,10 @@ def arrival_register(
             raise _fields_error({"manifest_passenger": PASSENGER_OF_OTHER_CENTRE})
         if Arrival.objects.filter(manifest_passenger=manifest_passenger).exists():
             raise PassengerAlreadyRegisteredError()
+    if confirmed_person is not None and contacts:
+        # people.services has no way yet to add contacts to an existing record; refusing is
+        # better than dropping what the officer typed.
+        raise _fields_error({"contacts": CONTACTS_OF_KNOWN_PERSON})
     if confirmed_person is None and identity is None and manifest_passenger is None:
         raise ValidationFailedError(str(IDENTITY_REQUIRED))
     if travelling_with is not None and travelling_with.centre_id != centre.pk:
@@ -606,8 +619,15 @@ def _arrival_create(
         )
     arrival.person = person
     arrival.is_minor = _is_minor(identity, person, arrived_at.date())
-    companion_is_adult = travelling_with is not None and not travelling_with.is_minor
-    arrival.is_unaccompanied = arrival.is_minor and not companion_is_adult
+    # A child is in their parent's or guardian's care only: one who travels with another
+    # adult (a sibling, a neighbour) is separated, and goes to protection like one who
+    # travels alone.
+    in_care = (
+        travelling_with is not None
+        and not travelling_with.is_minor
+        and relationship in CARED_FOR_RELATIONSHIPS
+    )
+    arrival.is_unaccompanied = arrival.is_minor and not in_care
     if travelling_with is not None:
         group = travelling_with.travel_group or uuid.uuid4()
         if travelling_with.travel_group is None:

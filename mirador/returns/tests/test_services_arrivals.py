@@ -174,6 +174,37 @@ def test_a_child_travelling_with_a_parent_is_not_unaccompanied(
     assert child.group_relationship == "child"
 
 
+def test_a_minor_with_an_adult_who_is_not_a_parent_or_guardian_goes_to_protection(
+    users: dict[str, User], flight: Manifest
+) -> None:
+    officer = users["officer.hn"]
+    cousin = _register(officer, flight, 2, "separated-adult")
+    minor = _register(
+        officer, flight, 4, "separated-minor", travelling_with=cousin, relationship="other"
+    )
+    assert minor.is_unaccompanied
+    assert ProtectionAlert.objects.filter(arrival=minor).exists()
+
+
+def test_contact_details_for_a_known_person_are_refused_rather_than_dropped(
+    users: dict[str, User], flight: Manifest
+) -> None:
+    from mirador.core.errors import ValidationFailedError
+    from mirador.people.selectors import person_get
+    from mirador.people.services import ContactData
+
+    officer = users["officer.hn"]
+    first = _register(officer, flight, 1, "known-first")
+    with pytest.raises(ValidationFailedError):
+        arrival_register(
+            actor=officer,
+            centre=flight.centre,
+            idempotency_key="known-again",
+            confirmed_person=person_get(user=officer, person_id=first.person_id),
+            contacts=[ContactData(kind="phone", value="+504 2222-3333")],
+        )
+
+
 def test_an_officer_of_another_country_cannot_register_at_a_honduran_centre(
     users: dict[str, User], flight: Manifest
 ) -> None:

@@ -43,6 +43,7 @@ from mirador.returns.schemas import (
     CentreOut,
     ContingencyIn,
     IntakeDayOut,
+    ManifestCancelIn,
     ManifestCreateIn,
     ManifestDetailOut,
     ManifestImportOut,
@@ -267,6 +268,14 @@ def manifest_list(
 @router.get("/manifests/{manifest_id}", response=ManifestDetailOut, summary="One manifest")
 def manifest_detail(request: HttpRequest, manifest_id: uuid.UUID) -> Manifest:
     return selectors.manifest_get(user=request_user(request), manifest_id=manifest_id)
+
+
+@router.post("/manifests/{manifest_id}/cancel", response=ManifestOut, summary="Cancel a manifest")
+def manifest_cancel(request: HttpRequest, manifest_id: uuid.UUID, payload: ManifestCancelIn) -> Any:
+    """The trip was called off before anyone of it was registered (409 after)."""
+    user = request_user(request)
+    manifest = selectors.manifest_get(user=user, manifest_id=manifest_id)
+    return services.manifest_cancel(actor=user, manifest=manifest, reason=payload.reason)
 
 
 @router.get(

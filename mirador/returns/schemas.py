@@ -53,6 +53,10 @@ class ManifestCreateIn(Schema):
     passengers: list[ManifestPassengerIn]
 
 
+class ManifestCancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=200, description="Why, for the audit log.")
+
+
 class ManifestOut(Schema):
     id: uuid.UUID
     centre_id: uuid.UUID

@@ -59,6 +59,7 @@ from mirador.returns.models import (
     Manifest,
     ManifestKind,
     ManifestPassenger,
+    ManifestStatus,
     MatchKey,
     Means,
     MigrationReason,
@@ -359,6 +360,38 @@ def manifest_import(
     return ManifestImportResult(manifest=manifest, stored=len(rows), set_aside=set_aside)
 
 
+MANIFEST_NOT_CANCELLABLE = _("Only a manifest still expected can be cancelled.")
+
+
+class ManifestNotCancellableError(ApplicationError):
+    code = "manifest_not_cancellable"
+    http_status = 409
+    default_message = MANIFEST_NOT_CANCELLABLE
+
+
+def manifest_cancel(*, actor: User, manifest: Manifest, reason: str) -> Manifest:
+    """The sending authority called the trip off: its passengers are no longer expected and
+    leave the capacity figures. Only before anyone of it was registered."""
+    _require_centre(actor=actor, centre=manifest.centre, attempted="manifest-cancel")
+    if not reason.strip():
+        raise _fields_error({"reason": _("Say why, for the audit log.")})
+    if manifest.status != ManifestStatus.EXPECTED:
+        raise ManifestNotCancellableError()
+    manifest.status = ManifestStatus.CANCELLED
+    manifest.modified_by = actor
+    with transaction.atomic():
+        manifest.save(update_fields=["status", "modified_at", "modified_by"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=MANIFEST_OBJECT_TYPE,
+            object_id=manifest.pk,
+            reason=reason,
+            details={"status": manifest.status},
+        )
+    return manifest
+
+
 # --- arrivals -------------------------------------------------------------------------------
 
 
@@ -636,6 +669,10 @@ def _arrival_create(
         arrival.travel_group = group
         arrival.group_relationship = relationship
     arrival.save(force_insert=True)
+    if manifest_passenger is not None:
+        Manifest.objects.filter(
+            pk=manifest_passenger.manifest_id, status=ManifestStatus.EXPECTED
+        ).update(status=ManifestStatus.ARRIVED, modified_at=now)
 
     # Consents and family links go through people.services, which check that the actor may
     # record them; a reception officer may not change a child's record, so for a child

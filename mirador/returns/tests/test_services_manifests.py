@@ -205,3 +205,38 @@ def test_an_unreadable_file_is_refused_with_its_name(
         _import(users, airport_hn, b"PK\x03\x04 not really a workbook", file_name="broken.xlsx")
     (error,) = _errors(raised.value)
     assert error["file"] == "broken.xlsx"
+
+
+def test_a_cancelled_manifest_leaves_the_expected_list_and_a_registered_one_cannot_be_cancelled(
+    users: dict[str, User], airport_hn: ReceptionCentre, make_manifest: Callable[..., Manifest]
+) -> None:
+    from mirador.returns.models import ManifestStatus
+    from mirador.returns.selectors import centre_capacity, expected_passengers
+    from mirador.returns.services import (
+        ManifestNotCancellableError,
+        arrival_register,
+        manifest_cancel,
+    )
+
+    officer = users["officer.hn"]
+    called_off = make_manifest(airport_hn, HARD_NAMES[:2], expected_at=today_at(20))
+    landed = make_manifest(airport_hn, HARD_NAMES[2:], expected_at=today_at(21))
+    arrival_register(
+        actor=officer,
+        centre=airport_hn,
+        idempotency_key="landed-1",
+        manifest_passenger=landed.passengers.order_by("row_number")[0],
+    )
+    landed.refresh_from_db()
+    assert landed.status == ManifestStatus.ARRIVED
+
+    manifest_cancel(actor=officer, manifest=called_off, reason="flight cancelled by ICE")
+
+    day = today_at(20).date()
+    remaining = expected_passengers(user=officer, centre=airport_hn, day=day)
+    assert [p.manifest_id for p in remaining] == [landed.pk]
+    assert centre_capacity(user=officer, centre=airport_hn, start=day, days=1)[0].load == len(
+        HARD_NAMES[2:]
+    )
+    with pytest.raises(ManifestNotCancellableError):
+        manifest_cancel(actor=officer, manifest=landed, reason="too late")

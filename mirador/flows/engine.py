@@ -413,19 +413,30 @@ def mapping_for(format_code: str, path: Path, mapping_path: Path | None = None) 
 
 
 def _detect_layout(family: str, layouts: list[Mapping], path: Path) -> Mapping:
-    files: dict[tuple[str, str], FileInfo] = {}
+    files: dict[tuple[str, str], FileInfo | ImportFileError] = {}
     lacks: list[str] = []
     for mapping in layouts:
         key = (mapping.encoding, mapping.reader)
         if key not in files:  # the file is hashed once per way of reading it
-            files[key] = inspect_file(path, encoding=mapping.encoding, reader=mapping.reader)
-        missing = _layout_lacks(mapping, files[key])
+            try:
+                files[key] = inspect_file(path, encoding=mapping.encoding, reader=mapping.reader)
+            except ImportFileError as error:
+                # Not this layout's kind of file (a CSV for a workbook layout), or no file.
+                files[key] = error
+        info = files[key]
+        if isinstance(info, ImportFileError):
+            lacks.append(f"{mapping.code}: {info.message}")
+            continue
+        missing = _layout_lacks(mapping, info)
         if not missing:
             return mapping
         lacks.append(
             _("%(layout)s lacks %(columns)s")
             % {"layout": mapping.code, "columns": ", ".join(f"“{name}”" for name in missing)}
         )
+    unreadable = [info for info in files.values() if isinstance(info, ImportFileError)]
+    if len(unreadable) == len(files):
+        raise unreadable[0]  # no layout can read it at all: say why, once
     raise LayoutUnknownError(
         _("%(file)s is not in any layout of the format %(family)s (%(layouts)s): %(lacks)s.")
         % {

@@ -17,6 +17,7 @@ from conftest import SHARED_DATA
 from mirador.flows.country_names import resolve_country, split_country_list
 from mirador.flows.engine import (
     FORMATS_DIR,
+    ImportFileError,
     LayoutUnknownError,
     MappingError,
     available_formats,
@@ -285,6 +286,19 @@ def test_a_file_that_fits_no_layout_is_refused_naming_each_layout_and_what_it_la
     assert f"{LAYOUT_2023} lacks “Coordinates”" in message
     assert f"{LAYOUT_2020} lacks" in message and "“Web ID”" in message
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize(("content", "reason"), [(None, "does not exist"), (b"", "is empty")])
+def test_a_file_no_layout_can_read_is_refused_once_with_its_reason(
+    tmp_path: Path, content: bytes | None, reason: str
+) -> None:
+    path = tmp_path / "incidents.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImportFileError) as refused:
+        import_file(path)
+    assert not isinstance(refused.value, LayoutUnknownError)
+    assert reason in str(refused.value.message)
 
 
 def test_a_layout_given_by_name_refuses_a_file_missing_one_of_its_columns(

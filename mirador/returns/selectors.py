@@ -15,7 +15,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    prefetch_related_objects,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +75,10 @@ def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime
     return start, start + datetime.timedelta(days=1)
 
 
+# Lookups of one row by key clear the models' default ordering first: "ORDER BY
+# arrived_at DESC LIMIT 1" can lead PostgreSQL to walk a time index instead of the key's.
+
+
 def _key(value: uuid.UUID | str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -84,7 +99,7 @@ def centre_for_work(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> Rece
     """A centre `user` works at; NotFoundError for any other, so that a centre abroad
     answers like one that does not exist."""
     key = _key(centre_id)
-    centre = centres_worked_by(user=user).filter(pk=key).first() if key else None
+    centre = centres_worked_by(user=user).filter(pk=key).order_by().first() if key else None
     if centre is None:
         raise NotFoundError()
     return centre
@@ -93,7 +108,9 @@ def centre_for_work(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> Rece
 def centre_for_figures(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> ReceptionCentre:
     key = _key(centre_id)
     centre = (
-        ReceptionCentre.objects.select_related("country").filter(pk=key).first() if key else None
+        ReceptionCentre.objects.select_related("country").filter(pk=key).order_by().first()
+        if key
+        else None
     )
     if centre is None or not permissions.can_view_centre_figures(user, centre.country_id):
         raise NotFoundError()
@@ -132,6 +149,7 @@ def manifest_get(*, user: AnyUser | None, manifest_id: uuid.UUID | str) -> Manif
             )
         )
         .filter(pk=key)
+        .order_by()
         .first()
         if key
         else None
@@ -188,6 +206,7 @@ def passenger_get(*, user: AnyUser | None, passenger_id: uuid.UUID | str) -> Man
     passenger = (
         ManifestPassenger.objects.select_related("manifest", "manifest__centre", "nationality")
         .filter(pk=key)
+        .order_by()
         .first()
         if key
         else None
@@ -215,17 +234,21 @@ def arrival_get(
     `user` may not read it. A child's arrival needs the protection role, like the child's
     record."""
     key = _key(arrival_id)
+    # Found by its key, then checked against the rule: one index lookup, which a join
+    # through the scope filter would not guarantee on tables whose statistics are stale.
     arrival = (
-        arrivals_visible_to(user=user)
-        .prefetch_related(
-            Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at")),
-            "alerts",
-        )
+        Arrival.objects.select_related("person", "centre", "returned_from")
         .filter(pk=key)
+        .order_by()
         .first()
         if key
         else None
     )
+    if arrival is not None and not (
+        permissions.can_work_at_centre(user, arrival.centre.country_id)
+        and permissions.can_view_person(user, arrival.person)
+    ):
+        arrival = None
     if arrival is None:
         audit_record(
             actor=_actor(user),  # type: ignore[arg-type]
@@ -234,6 +257,11 @@ def arrival_get(
             object_id=key or "",
         )
         raise NotFoundError()
+    prefetch_related_objects(
+        [arrival],
+        Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at")),
+        "alerts",
+    )
     if audit:
         audit_record(
             actor=_actor(user),  # type: ignore[arg-type]
@@ -297,7 +325,7 @@ def protection_alerts_for(
 
 def protection_alert_get(*, user: AnyUser | None, alert_id: uuid.UUID | str) -> ProtectionAlert:
     key = _key(alert_id)
-    alert = ProtectionAlert.objects.filter(pk=key).first() if key else None
+    alert = ProtectionAlert.objects.filter(pk=key).order_by().first() if key else None
     if alert is None or not permissions.can_view_protection_alerts(user, alert.country_id):
         raise NotFoundError()
     return alert

@@ -455,7 +455,7 @@ def _match_keys_store(*, person: Person, identity: Identity) -> None:
 
 
 def _existing_replay(*, actor: User, idempotency_key: str) -> Arrival | None:
-    existing = Arrival.objects.filter(idempotency_key=idempotency_key).first()
+    existing = Arrival.objects.filter(idempotency_key=idempotency_key).order_by().first()
     if existing is None:
         return None
     if existing.created_by_id != actor.pk:

@@ -1043,7 +1043,7 @@ def _table_observations(
             month_period = _month_period(mapping.period_rule, year, month_cell, year_at is None)
             if isinstance(month_period, str):
                 issue(row, header[month_at], month_cell, month_period)
-            else:
+            elif month_period is not None:
                 row_period = month_period
         elif year is not None and not months_wide:
             row_period = period_from(mapping.period_rule, year, None)
@@ -1116,10 +1116,10 @@ def _table_observations(
 
 def _month_period(
     rule: str, year: int | None, cell: str, no_year_column: bool
-) -> tuple[datetime.date, str] | str:
-    """The period of a month cell, or why there is none. A month that carries its year (a
-    date cell, "enero 2024") is that calendar month; a month alone takes the row's year under
-    the period rule (a bad year cell was reported already)."""
+) -> tuple[datetime.date, str] | str | None:
+    """The period of a month cell, or why there is none; None when the row's year cell is
+    wrong (reported already). A month that carries its year (a date cell, "enero 2024") is
+    that calendar month; a month alone takes the row's year under the period rule."""
     parsed = parse_year_month(cell)
     if parsed is None:
         return _("Not a month.")
@@ -1131,7 +1131,7 @@ def _month_period(
             return _(
                 "The month has no year, and the mapping gives none ([period] year or year_value)."
             )
-        return _("The row has no year.")  # never stored: the year cell's issue is reported too
+        return None
     return period_from(rule, year, month)
 
 

@@ -575,3 +575,13 @@ def test_months_with_or_without_their_year(
     cell: str, parsed: tuple[int | None, int] | None
 ) -> None:
     assert parse_year_month(cell) == parsed
+
+
+def test_a_wrong_year_is_one_issue_not_also_one_for_its_month(
+    tmp_path: Path, returns_book: Callable[..., Path]
+) -> None:
+    path = returns_book(Retornos=[HEADER, ["dos mil", "enero", "Honduras", 1]])
+    report = import_file(path, mapping_file(tmp_path))
+    assert [(issue.row, issue.column, issue.reason) for issue in report.issues] == [
+        (2, "Año", "Not a year.")
+    ]

@@ -93,14 +93,18 @@ def centre_expected(
     summary="A day's arrivals at a centre",
 )
 def centre_arrivals(
-    request: HttpRequest, centre_id: uuid.UUID, day: datetime.date | None = None
+    request: HttpRequest,
+    centre_id: uuid.UUID,
+    day: datetime.date | None = None,
+    limit: int = selectors.ARRIVALS_PAGE,
+    offset: int = 0,
 ) -> Any:
-    """The arrivals you may read (children's need the protection role), with the
-    assistance given to each."""
+    """A page (`limit` up to 500, `offset`) of the day's arrivals you may read, by arrival
+    time (children's need the protection role), with the assistance given to each."""
     user = request_user(request)
     centre = selectors.centre_for_work(user=user, centre_id=centre_id)
     return selectors.arrivals_for_centre_day(
-        user=user, centre=centre, day=day or timezone.localdate()
+        user=user, centre=centre, day=day or timezone.localdate(), limit=limit, offset=offset
     )
 
 

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from mirador.accounts.permissions import AnyUser
 
 MAX_CANDIDATES = 20
+ARRIVALS_PAGE = 100
+MAX_ARRIVALS_PAGE = 500
 CAPACITY_DAYS = 7
 NO_TRACING_CONSENT = _(
     "No consent to tracing and matching: earlier returns are not searched. Ask for consent, "
@@ -274,24 +276,37 @@ def arrival_get(
 
 
 def arrivals_for_centre_day(
-    *, user: AnyUser | None, centre: ReceptionCentre, day: datetime.date
+    *,
+    user: AnyUser | None,
+    centre: ReceptionCentre,
+    day: datetime.date,
+    limit: int = ARRIVALS_PAGE,
+    offset: int = 0,
 ) -> list[Arrival]:
-    """The day's arrivals at the centre that `user` may read, with the kinds of assistance
-    given (one query for the arrivals, one for the assistance)."""
+    """A page of the day's arrivals at the centre that `user` may read, by arrival time,
+    with the assistance given (one query for the arrivals, one for the assistance,
+    whatever the page size). The day's totals are `centre_day_summary`'s."""
     if not permissions.can_work_at_centre(user, centre.country_id):
         raise NotFoundError()
     start, end = day_bounds(day)
+    limit = max(1, min(limit, MAX_ARRIVALS_PAGE))
+    offset = max(0, offset)
     arrivals = list(
         arrivals_visible_to(user=user)
         .filter(centre=centre, arrived_at__gte=start, arrived_at__lt=end)
         .prefetch_related("assistance")
-        .order_by("arrived_at")
+        .order_by("arrived_at", "pk")[offset : offset + limit]
     )
     audit_record(
         actor=_actor(user),  # type: ignore[arg-type]
         action=AuditAction.LIST,
         object_type=ARRIVAL_OBJECT_TYPE,
-        details={"centre": str(centre.pk), "day": day.isoformat(), "count": len(arrivals)},
+        details={
+            "centre": str(centre.pk),
+            "day": day.isoformat(),
+            "offset": offset,
+            "count": len(arrivals),
+        },
     )
     return arrivals
 

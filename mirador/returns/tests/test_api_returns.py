@@ -112,6 +112,15 @@ def test_the_officer_registers_the_days_flight_through_the_api(
     assert client.get(f"{BASE}/arrivals/{alone['id']}").status_code == 404
 
     assert Arrival.objects.count() == 3
+    today_iso = today_at(0).date().isoformat()
+    page = client.get(
+        f"{BASE}/centres/{centre_id}/arrivals", {"day": today_iso, "limit": "1"}
+    ).json()
+    assert [a["id"] for a in page] == [body["id"]]  # the son and the girl are protection's
+    assert (
+        client.get(f"{BASE}/centres/{centre_id}/arrivals", {"day": today_iso, "offset": "1"}).json()
+        == []
+    )
     left = client.get(
         f"{BASE}/centres/{centre_id}/expected", {"day": today_at(6).date().isoformat()}
     )

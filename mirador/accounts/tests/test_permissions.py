@@ -312,3 +312,27 @@ def test_production_requires_a_second_factor_of_those_who_read_personal_data_or_
 @pytest.mark.parametrize("who", ["officer.hn", "protection.hn", "administrator"])
 def test_the_demo_requires_no_second_factor(world: World, demo_mode: None, who: str) -> None:
     assert not permissions.requires_two_factor(world.users[who])
+
+
+# Return and reception (mirador.returns): who works at a Honduran reception centre, who sees
+# its figures (aggregates), who gets its protection alerts. Everyone not listed: nothing.
+RECEPTION_HN = {
+    "officer.hn": {"works", "figures"},
+    "protection.hn": {"works", "figures", "alerts"},
+    "national analyst": {"figures"},
+    "regional analyst": {"figures"},
+    "administrator": {"figures"},
+}
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_a_honduran_reception_centre_is_worked_by_honduran_officials_only(
+    world: World, who: str
+) -> None:
+    user = world.users[who]
+    allowed = {
+        "works": permissions.can_work_at_centre(user, "HN"),
+        "figures": permissions.can_view_centre_figures(user, "HN"),
+        "alerts": permissions.can_view_protection_alerts(user, "HN"),
+    }
+    assert {name for name, granted in allowed.items() if granted} == RECEPTION_HN.get(who, set())

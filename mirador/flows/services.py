@@ -756,6 +756,9 @@ def batch_import(
                 not keep_valid or result.file_problems or not result.observations
             ):
                 raise _InvalidFile
+            # One import or rollback of a dataset at a time decides what is current: a
+            # concurrent revision of the same periods waits here, then sees this one's rows.
+            _lock_dataset(dataset)
             report.revision = revision_plan(
                 dataset=dataset,
                 source=source,
@@ -836,6 +839,10 @@ def batch_import(
     return report
 
 
+def _lock_dataset(dataset: Dataset) -> None:
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+
+
 def _period_type(mapping: Mapping) -> str:
     return PeriodType.YEAR if mapping.period_rule == "calendar-year" else PeriodType.MONTH
 
@@ -862,6 +869,47 @@ def may_roll_back(actor: User | None, batch: ImportBatch) -> bool:
     return bool(countries) and countries <= scope
 
 
+def _restore_replaced(*, batch: ImportBatch, now: datetime.datetime) -> int:
+    """Make the figures `batch` had replaced as a revision current again, at the (period,
+    reporting country) keys no later revision of the source covers, unless their own batch was
+    rolled back meanwhile. Decided per key, of which a file has hundreds, not per row, of
+    which it may have millions: one statement then copies the rows back."""
+    replaced = ObservationHistory.objects.filter(ended_by=batch, reason=HistoryReason.REVISED)
+    keys: set[CoverageKey] = set(
+        replaced.values_list("period", "reporting_country").distinct().order_by()
+    )
+    if not keys:
+        return 0
+    covered = set(
+        _current_of_source(batch.dataset, batch.source, keys, exclude_batch=batch)
+        .values_list("period", "reporting_country")
+        .distinct()
+        .order_by()
+    )
+    restorable = keys - covered
+    if not restorable:
+        return 0
+    observation = Observation._meta.db_table
+    history = ObservationHistory._meta.db_table
+    batch_table = ImportBatch._meta.db_table
+    at_keys, key_params = _coverage_sql(restorable, "h")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {observation} ({', '.join(_FIGURE_COLUMNS)}, current_since) "  # noqa: S608 (table and column names are the models'; values are parameters)
+            f"SELECT {_columns('h')}, %s FROM {history} h "
+            f"WHERE h.ended_by_id = %s AND h.reason = %s AND {at_keys} AND h.batch_id IN "
+            f"(SELECT b.id FROM {batch_table} b WHERE b.status = %s)",
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                _key(batch),
+                HistoryReason.REVISED.value,
+                *key_params,
+                BatchStatus.IMPORTED.value,
+            ],
+        )
+        return cursor.rowcount
+
+
 @transaction.atomic
 def batch_rollback(*, actor: User | None, batch: ImportBatch) -> int:
     """Take an imported batch's figures out of the current ones: they move to history (rolled
@@ -875,10 +923,10 @@ def batch_rollback(*, actor: User | None, batch: ImportBatch) -> int:
         )
     if batch.status != BatchStatus.IMPORTED:
         raise BatchStateError(_("Only an imported batch can be rolled back."))
+    _lock_dataset(batch.dataset)
     now = timezone.now()
     observation = Observation._meta.db_table
     history = ObservationHistory._meta.db_table
-    batch_table = ImportBatch._meta.db_table
     moment = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -895,27 +943,7 @@ def batch_rollback(*, actor: User | None, batch: ImportBatch) -> int:
         )
         cursor.execute(f"DELETE FROM {observation} WHERE batch_id = %s", [_key(batch)])  # noqa: S608 (as above)
         removed = cursor.rowcount
-        # The figures this batch had replaced, back where no later revision covers them (and
-        # whose own batch was not rolled back meanwhile).
-        cursor.execute(
-            f"INSERT INTO {observation} ({', '.join(_FIGURE_COLUMNS)}, current_since) "  # noqa: S608 (as above)
-            f"SELECT {_columns('h')}, %s FROM {history} h "
-            f"JOIN {batch_table} hb ON hb.id = h.batch_id "
-            f"WHERE h.ended_by_id = %s AND h.reason = %s AND hb.status = %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {observation} c "
-            f"JOIN {batch_table} cb ON cb.id = c.batch_id "
-            f"WHERE c.dataset_id = h.dataset_id AND c.period = h.period "
-            f"AND c.reporting_country = h.reporting_country AND cb.source = hb.source "
-            f"AND cb.status = %s)",
-            [
-                moment,
-                _key(batch),
-                HistoryReason.REVISED.value,
-                BatchStatus.IMPORTED.value,
-                BatchStatus.IMPORTED.value,
-            ],
-        )
-        restored = cursor.rowcount
+    restored = _restore_replaced(batch=batch, now=now)
     Incident.objects.filter(batch=batch, superseded_at__isnull=True).update(
         superseded_at=now, superseded_by=None
     )

@@ -288,6 +288,8 @@ class WideSpec:
 
 # What a wide layout's header gives: a code of its dimension, or (year or None, month).
 WideKey = str | tuple[int | None, int]
+# The key of a wide layout's columns without a name: they must hold no figures.
+_UNNAMED = ""
 
 
 @dataclass(frozen=True)
@@ -1181,6 +1183,11 @@ def _bind_wide(
     failed = False
     for index in range(start + 1, len(header)):
         name = header[index]
+        if not name.strip():
+            # A column without a name (a trailing delimiter, a formatted but empty column of
+            # a sheet) is no value column; a figure in it is an error of its row.
+            groups.setdefault(_UNNAMED, []).append(index)
+            continue
         if name.strip().casefold() in wide.skip_columns:
             continue
         if resolve is None:
@@ -1215,7 +1222,7 @@ def _bind_wide(
             left_out[_("column %(name)s") % {"name": name}] = 0
         else:
             groups.setdefault(code, []).append(index)
-    if not groups and not failed:
+    if not any(key != _UNNAMED for key in groups) and not failed:
         failed = True
         issue(
             row,
@@ -1238,6 +1245,17 @@ def _wide_counts(
     out."""
     counts: list[tuple[WideKey, int]] = []
     for code, indexes in groups:
+        if code == _UNNAMED:
+            for index in indexes:
+                cell = _cell(record, index).strip()
+                if cell and cell not in wide.missing:
+                    issue(
+                        row,
+                        f"#{index + 1}",
+                        cell,
+                        _("A figure in a column whose header has no name."),
+                    )
+            continue
         total: int | None = None
         for index in indexes:
             cell = _cell(record, index).strip()

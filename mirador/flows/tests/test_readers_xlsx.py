@@ -585,3 +585,21 @@ def test_a_wrong_year_is_one_issue_not_also_one_for_its_month(
     assert [(issue.row, issue.column, issue.reason) for issue in report.issues] == [
         (2, "Año", "Not a year.")
     ]
+
+
+def test_a_column_without_a_name_is_no_month_and_a_figure_in_it_is_named(
+    tmp_path: Path,
+) -> None:
+    # A trailing delimiter leaves a column without a name, as exports often do.
+    path = tmp_path / "meses.csv"
+    path.write_text("País,Ene,Feb,\nGuatemala,4,5,\nMéxico,1,2,9\n", encoding="utf-8")
+    mapping = month_mapping(tmp_path, year="year_value = 2024")
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace('type = "xlsx"', ""))
+    report = import_file(path, mapping)
+    assert [(issue.row, issue.column, issue.value, issue.reason) for issue in report.issues] == [
+        (3, "#4", "9", "A figure in a column whose header has no name.")
+    ]
+    path.write_text("País,Ene,Feb,\nGuatemala,4,5,\n", encoding="utf-8")
+    report = import_file(path, mapping)
+    assert report.outcome == ImportOutcome.IMPORTED, report.issues
+    assert totals_by("period", "from_country") == {(JANUARY, "GT"): 4, (FEBRUARY, "GT"): 5}

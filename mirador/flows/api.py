@@ -8,8 +8,9 @@ Who may import, and which countries' figures, is decided by accounts.permissions
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
@@ -19,7 +20,7 @@ from mirador.accounts.auth import request_user
 from mirador.core.errors import NotFoundError, PermissionDeniedError
 from mirador.flows.models import ImportBatch
 from mirador.flows.schemas import ImportJobOut, RollbackOut
-from mirador.flows.services import batch_rollback
+from mirador.flows.services import batch_rollback, may_roll_back, write_issues
 from mirador.flows.uploads import UploadJob, upload_create, upload_get, upload_store
 from mirador.flows.views import report_response
 
@@ -143,3 +144,25 @@ def batch_rollback_endpoint(request: HttpRequest, batch_id: uuid.UUID) -> dict[s
 def import_report(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
     """Columns: file, sheet, row, column, value, reason."""
     return report_response(upload_get(actor=request_user(request), job_id=str(job_id)))
+
+
+@router.get(
+    "/batches/{batch_id}/report.csv",
+    url_name="batch_report",
+    summary="The problems of a stored batch: its rows set aside (CSV)",
+)
+def batch_report(request: HttpRequest, batch_id: uuid.UUID) -> HttpResponse:
+    """Columns: file, sheet, row, column, value, reason: the rows a batch stored with
+    keep_valid set aside, or why a failed batch stored nothing (the first 1 000 problems),
+    for as long as the batch exists (an upload's own report goes with its directory)."""
+    user = request_user(request)
+    if not permissions.can_import_figures(user):
+        raise PermissionDeniedError()
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None or not may_roll_back(user, batch):
+        raise NotFoundError()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"{Path(batch.file_name).stem}-report.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    write_issues(batch.error_report, response)
+    return response

@@ -287,6 +287,18 @@ def test_the_api_stores_valid_rows_with_keep_valid(
     assert job["file_problems"] == 0
     assert Observation.objects.count() == len(valid)
 
+    # The set-aside rows stay listed with the batch after the upload's directory is gone.
+    report = api.get(f"{IMPORTS}batches/{job['batch_id']}/report.csv")
+    assert report.status_code == 200
+    assert report["Content-Disposition"].startswith("attachment")
+    lines = list(csv.DictReader(report.content.decode().splitlines()))
+    assert sorted(int(line["row"]) for line in lines) == spoilt_rows
+    assert all(line["reason"] for line in lines)
+    guatemalan = make_user(username="analyst.gt", role=Role.NATIONAL_ANALYST, country="GT")
+    _, other = api_token_issue(user=guatemalan)
+    other_api = Client(headers={"Authorization": f"Bearer {other}"})
+    assert other_api.get(f"{IMPORTS}batches/{job['batch_id']}/report.csv").status_code == 404
+
 
 def test_storing_shows_its_progress(browser: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every progress the job records while storing (written as often as it comes here)."""

@@ -114,7 +114,9 @@ def upload_store_view(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
             actor=user,
             job_id=job.id,
             keep_valid=request.POST.get("keep_valid") == "1",
-            replace=request.POST.get("replace") == "1",
+            # The box is on the form only when the file replaces figures; otherwise the
+            # choice made at upload stands.
+            replace=request.POST.get("replace") == "1" if "replace_shown" in request.POST else None,
         )
     except PermissionDeniedError:
         raise PermissionDenied from None

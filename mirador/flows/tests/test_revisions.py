@@ -385,13 +385,13 @@ def test_the_upload_page_previews_a_revision_and_stores_it_only_when_asked(
     assert "2022-10 to 2023-09" in html and "a.csv" in html and str(batch_a.pk) in html
     assert 'name="replace"' in html
 
-    client.post(f"{url}store/")  # the box not ticked: refused, nothing stored
+    client.post(f"{url}store/", {"replace_shown": "1"})  # not ticked: refused, nothing stored
     run_pending_tasks()
     html = client.get(url).content.decode()
     assert 'data-state="valid"' in html and "--replace" in html
     assert not ObservationHistory.objects.exists()
 
-    client.post(f"{url}store/", {"replace": "1"})
+    client.post(f"{url}store/", {"replace_shown": "1", "replace": "1"})
     run_pending_tasks()
     assert 'data-state="stored"' in client.get(url).content.decode()
     batch_b = ImportBatch.objects.get(file_name="b.csv")
@@ -445,3 +445,20 @@ def test_a_national_analyst_rolls_back_batches_of_their_own_country_only(
         make_user(username="gt", role=Role.NATIONAL_ANALYST, country="GT"), batch
     )
     assert may_roll_back(make_user(username="us", role=Role.NATIONAL_ANALYST, country="US"), batch)
+
+
+def test_replace_ticked_at_upload_stores_the_file_as_a_revision(
+    client: Client, regional: User, data_dir: Path, tmp_path: Path
+) -> None:
+    client.force_login(regional)
+    path_a, _rows = write_part(tmp_path / "a.csv", {2023})
+    imported(batch_import(actor=None, format_code=FORMAT, path=path_a))
+    path_b, corrected = write_part(tmp_path / "b.csv", {2023}, lambda c: c + 1)
+    assert 'name="replace"' in client.get(NEW).content.decode()
+    url = upload_file(client, path_b, replace="on")
+    run_pending_tasks()
+    assert "checked" in client.get(url).content.decode()
+    client.post(f"{url}store/")  # a client posting without the form's fields
+    run_pending_tasks()
+    assert 'data-state="stored"' in client.get(url).content.decode()
+    assert ImportBatch.objects.get(file_name="b.csv").replaced_count == len(corrected)

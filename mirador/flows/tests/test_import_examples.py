@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import importlib.util
 import tomllib
 from collections import Counter
 from collections.abc import Callable
@@ -220,3 +221,24 @@ def test_the_workbook_uploaded_on_the_import_page_is_previewed_and_stored(
     run_pending_tasks()
     assert 'data-state="stored"' in client.get(url).content.decode()
     assert stored_totals("period", "from_country") == workbook_totals()
+
+
+def test_the_script_in_docs_examples_makes_the_committed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The examples are what make_examples.py writes (so that the script stays their source):
+    the same bytes for the CSV files, the same cells for the workbook."""
+    spec = importlib.util.spec_from_file_location("make_examples", EXAMPLES / "make_examples.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "HERE", tmp_path)
+    script.main()
+    for name in (LONG_CSV.name, WIDE_CSV.name):
+        assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+    def cells(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+        book = load_workbook(path)
+        return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
+
+    assert cells(tmp_path / WORKBOOK.name) == cells(WORKBOOK)

@@ -129,24 +129,21 @@ def _until_stop(
         yield row, record
 
 
-def _read_header(
-    records: Iterator[tuple[int, list[str]]], mapping: Mapping
-) -> tuple[list[str] | None, list[int]]:
-    """The header from the records up to the mapping's header row, and the rows it was read
-    from; None if the header row is empty or missing."""
+def _read_header(records: Iterator[tuple[int, list[str]]], mapping: Mapping) -> list[str] | None:
+    """The header from the records up to the mapping's header row (consumed from `records`);
+    None if the header row is empty or missing."""
     first_row = mapping.header_row - mapping.header_rows + 1
     rows: list[list[str]] = []
-    seen: list[int] = []
-    for row, record in records:
-        if row >= first_row:
+    last = 0
+    for last, record in records:
+        if last >= first_row:
             rows.append([cell.strip().lstrip("\ufeff").strip() for cell in record])
-            seen.append(row)
-        if row >= mapping.header_row:
+        if last >= mapping.header_row:
             break
-    if not seen or seen[-1] != mapping.header_row or not any(rows[-1]):
-        return None, seen
+    if last != mapping.header_row or not rows or not any(rows[-1]):
+        return None
     header = join_header_rows(rows)
-    return (header if any(header) else None), seen
+    return header if any(header) else None
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -167,7 +164,7 @@ def _csv_tables(mapping: Mapping, info: FileInfo, issue: IssueSink) -> Iterator[
             issue("", 1, "", "", _not_text(encoding, error))
             return
         records = _csv_records(csv.reader(handle, delimiter=delimiter), encoding, issue)
-        header, _rows = _read_header(records, mapping)
+        header = _read_header(records, mapping)
         if header is None:
             issue(
                 "",
@@ -321,7 +318,7 @@ def _xlsx_tables(mapping: Mapping, info: FileInfo, issue: IssueSink) -> Iterator
                     continue
                 records = _xlsx_records(worksheet.iter_rows(min_row=1, values_only=True))
                 records = _reported(records, name, issue)
-                header, _rows = _read_header(records, mapping)
+                header = _read_header(records, mapping)
                 if header is None:
                     issue(
                         name,

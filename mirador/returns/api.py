@@ -27,6 +27,7 @@ from mirador.people.selectors import person_get
 from mirador.people.services import ContactData, DocumentData, country_from_code
 from mirador.returns import selectors, services
 from mirador.returns.manifest_files import set_aside_csv
+from mirador.returns.matching import Identity
 from mirador.returns.models import Arrival, Manifest, ManifestKind, ProtectionAlert
 from mirador.returns.schemas import (
     AlertOut,
@@ -37,6 +38,7 @@ from mirador.returns.schemas import (
     AssistanceIn,
     AssistanceOut,
     CandidateRejectIn,
+    CandidateSearchIn,
     CandidateSearchOut,
     CapacityOut,
     CentreDayOut,
@@ -477,6 +479,33 @@ def passenger_candidates(
         user=user,
         identity=selectors.passenger_identity(passenger),
         consent_tracing=consent_tracing,
+    )
+
+
+@router.post(
+    "/candidates/search",
+    response=CandidateSearchOut,
+    summary="Earlier returns a walk-in may match",
+)
+def identity_candidates(request: HttpRequest, payload: CandidateSearchIn) -> Any:
+    """For someone not on any manifest: the identity they give at the desk, searched only
+    with their consent to tracing and matching. A POST, so that names stay out of URLs and
+    logs."""
+    user = request_user(request)
+    data = payload.identity
+    return selectors.repeat_candidates(
+        user=user,
+        identity=Identity(
+            given_names=data.given_names,
+            first_surname=data.first_surname,
+            second_surname=data.second_surname,
+            birth_year=data.birth_year,
+            birth_month=data.birth_month,
+            birth_day=data.birth_day,
+            sex=data.sex,
+            document_numbers=tuple(document.number for document in data.documents),
+        ),
+        consent_tracing=payload.consent_tracing,
     )
 
 

@@ -279,6 +279,13 @@ class CandidateSearchOut(Schema):
     candidates: list[CandidateOut]
 
 
+class CandidateSearchIn(Schema):
+    identity: IdentityIn
+    consent_tracing: bool = Field(
+        False, description="The person consented to tracing and matching at the desk."
+    )
+
+
 class CandidateRejectIn(Schema):
     candidate_person_id: uuid.UUID
     manifest_passenger_id: uuid.UUID | None = None

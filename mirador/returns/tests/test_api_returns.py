@@ -268,6 +268,43 @@ def test_passenger_candidates_through_the_api_say_when_consent_is_missing(
     assert with_consent == {"searched": True, "message": "", "candidates": []}
 
 
+def test_a_walk_in_is_searched_among_earlier_returns_by_the_identity_given(
+    users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(users["officer.hn"])
+    identity = {
+        "given_names": "Édgar Josué",
+        "first_surname": "Maradiaga",
+        "second_surname": "Cruz",
+        "birth_year": 1994,
+        "birth_month": 6,
+        "birth_day": 2,
+        "sex": "M",
+        "nationality": "HN",
+    }
+    earlier = _post(
+        client,
+        "/arrivals",
+        {
+            "centre_id": str(airport_hn.pk),
+            "idempotency_key": "walk-in-earlier",
+            "identity": identity,
+            "consent_tracing": True,
+        },
+    ).json()
+    again = {**identity, "first_surname": "Cruz", "second_surname": "Maradiaga"}
+
+    found = _post(client, "/candidates/search", {"identity": again, "consent_tracing": True})
+
+    assert found.status_code == 200
+    (candidate,) = found.json()["candidates"]
+    assert candidate["person"]["id"] == earlier["arrival"]["person"]["id"]
+    assert "surnames-swapped" in [reason["code"] for reason in candidate["reasons"]]
+    assert all(reason["label"] for reason in candidate["reasons"])
+    refused = _post(client, "/candidates/search", {"identity": again})
+    assert refused.json()["searched"] is False
+
+
 def test_capacity_and_intake_endpoints(
     users: dict[str, User], flight: Manifest, client_for: Callable[[User], Client]
 ) -> None:
@@ -298,6 +335,7 @@ def test_every_returns_endpoint_is_in_the_openapi_schema(
         "/api/v1/returns/centres/{centre_id}/intake",
         "/api/v1/returns/centres/{centre_id}/day",
         "/api/v1/returns/alerts",
+        "/api/v1/returns/candidates/search",
     ):
         assert path in paths
 

@@ -300,8 +300,19 @@ def test_the_api_stores_valid_rows_with_keep_valid(
     assert other_api.get(f"{IMPORTS}batches/{job['batch_id']}/report.csv").status_code == 404
 
 
-def test_storing_shows_its_progress(browser: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every progress the job records while storing (written as often as it comes here)."""
+def test_storing_shows_its_progress(
+    browser: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every progress the job records while storing (written as often as it comes here), on
+    the sample repeated over ten spans of four fiscal years (large enough to be read in
+    several parts)."""
+    header, rows = sample()
+    repeated = [
+        {**row, "Fiscal Year": str(int(row["Fiscal Year"][:4]) - 4 * span)}
+        for span in range(10)
+        for row in rows
+    ]
+    path = write(tmp_path / "forty-years.csv", header, repeated)
     monkeypatch.setattr(uploads, "_PROGRESS_EVERY_SECONDS", -1.0)
     monkeypatch.setattr(services, "PROGRESS_EVERY", 100)
     written: list[tuple[str, int]] = []
@@ -312,10 +323,12 @@ def test_storing_shows_its_progress(browser: Client, monkeypatch: pytest.MonkeyP
         write_job(job)
 
     monkeypatch.setattr(uploads, "_write", recording)
-    url = upload_file(browser, CBP_SAMPLE)
+    url = upload_file(browser, path)
     run_pending_tasks()
     browser.post(f"{url}store/")
     run_pending_tasks()
     storing = [progress for state, progress in written if state == uploads.UploadState.STORING]
-    assert len(set(storing)) > 5 and storing == sorted(storing) and storing[-1] < 100
+    assert storing == sorted(storing)
+    assert len({progress for progress in storing if 0 < progress < 100}) >= 2
     assert written[-1] == (uploads.UploadState.STORED, 100)
+    assert Observation.objects.count() == len(repeated)

@@ -73,7 +73,13 @@ def _copy(
         table=sql.Identifier(Observation._meta.db_table),
         columns=sql.SQL(", ").join(sql.Identifier(column) for column in _COPY_COLUMNS),
     )
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # psycopg's own cursor raises psycopg's errors: wrapped, a lost connection is django.db's
+    # OperationalError like any other query's (told in one line by the command line).
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in rows:
             if stop_at_first_issue and result.issue_count:
                 continue

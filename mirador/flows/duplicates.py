@@ -4,29 +4,38 @@ A second row with the same period and dimensions is an error naming both rows, o
 mapping says so (`sum_duplicates`), its count is added to the first.
 
 How the rule is checked without holding the file (an import streams millions of rows, and a
-dictionary of every coordinate tuple alone would take several hundred MiB at 5 million rows):
-every observation's coordinates become one exact 64-bit key, never a hash, so that two keys are
-equal only when the coordinates are; the keys seen so far, with the row each came from, are
-kept in sorted numpy arrays, 12 bytes an observation (60 MiB at 5 million rows).
+dictionary of every coordinate tuple alone takes 170 bytes an observation, 830 MiB at 5 million
+rows): every observation's coordinates become one exact 64-bit key, never a hash, so that two
+keys are equal only when the coordinates are, and a collision can never refuse a valid file;
+the keys seen so far, each with the row it came from (12 bytes), are kept as sorted runs.
 
-- The key packs the period (its date's ordinal, 22 bits, enough for any date), the period type
-  (2 bits) and a number given to each distinct combination of the other dimensions, a
+- The key packs the period (its date's ordinal, 22 bits, enough for any date), then the period
+  type (2 bits), then a number given to each distinct combination of the other dimensions, a
   "series" (40 bits). A statistics table is a set of series over periods, so the series
-  dictionary holds rows / periods entries (4 000 for a 5-million-row CBP-format file), not
-  one per row. It grows with the file only if nearly every row is a series of its own; the
-  key's 40 bits (a trillion series) are never the limit, memory is (about 200 bytes a series).
-- Observations are checked in chunks of CHUNK_SIZE against the runs of keys already seen
-  (binary search in C), before any of the chunk is passed on: a duplicate never reaches the
+  dictionary holds rows / periods entries (12 000 for the benchmark's 5-million-row
+  CBP-format file), not one per row. It grows with the file only if nearly every row is a
+  series of its own (about 200 bytes a series); the key's 40 bits are never the limit.
+- The period comes first so that the keys of a file listed period by period (as statistics
+  usually are) arrive in increasing ranges: a chunk is only searched in the runs whose range
+  of keys overlaps its own, which for such a file is none but the newest.
+- Observations are checked in chunks of up to CHUNK_SIZE against the runs of keys already seen
+  (binary search, in C), before any of the chunk is passed on: a duplicate never reaches the
   database, whose unique constraint would otherwise fail the whole write with an
-  IntegrityError instead of a report naming both rows. Runs are merged as they grow (as in a
-  log-structured merge tree) up to FROZEN_RUN keys, so that a merge never copies more than
-  that many keys, and a chunk is searched in a few dozen runs at most.
+  IntegrityError instead of a report naming both rows.
+- Runs are merged as they grow (as in a log-structured merge tree) up to FROZEN_RUN keys. Past
+  MEMORY_KEYS keys in memory (12 MiB), the oldest runs are written to a temporary file and
+  only every SPARSE_EVERY-th key of each stays in memory, to find the stretch of the file a
+  chunk has to read. So memory stays flat whatever the file's size (disk takes 12 bytes an
+  observation), and a time-ordered file never reads back what it wrote.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,13 +47,22 @@ from mirador.flows.models import OBSERVATION_DIMENSIONS
 # Observations read before the chunk is checked and passed on: large enough for numpy to pay
 # off, small enough to hold (a few MiB).
 CHUNK_SIZE = 8_192
-# Runs of keys grow by merging up to this many keys (12 MiB), then stay as they are.
-FROZEN_RUN = 1 << 20
+# Until then a chunk is an eighth of the observations read so far (at least FIRST_CHUNK), so
+# that what is held back is a small part of what was read and storing a small file, with its
+# progress, still follows the reading.
+FIRST_CHUNK = 32
+# Runs of keys grow by merging up to this many keys (6 MiB), then stay as they are.
+FROZEN_RUN = 1 << 19
+# Keys kept in memory before the oldest runs go to a temporary file.
+MEMORY_KEYS = 1 << 20
+# Of a run in the file, every this-many-th key stays in memory.
+SPARSE_EVERY = 1 << 10
 
-_PERIOD_BITS = 22  # datetime.date.max.toordinal() is 3 652 059 < 2**22
+# datetime.date.max.toordinal() is 3 652 059 < 2**22: the period takes the top 22 bits.
+_SERIES_BITS = 40
 _TYPE_BITS = 2
-_SERIES_SHIFT = _PERIOD_BITS + _TYPE_BITS
-_MAX_SERIES = 1 << (64 - _SERIES_SHIFT)
+_PERIOD_SHIFT = _SERIES_BITS + _TYPE_BITS
+_MAX_SERIES = 1 << _SERIES_BITS
 _MAX_ROW = np.iinfo(np.uint32).max
 
 Keys = npt.NDArray[np.uint64]
@@ -80,10 +98,23 @@ def combine_duplicates(
         return
     # The loop below runs once per observation of the largest files: kept flat on purpose.
     seen = _SeenKeys()
+    try:
+        yield from _refuse_duplicates(observations, seen, result, file_name)
+    finally:
+        seen.close()
+
+
+def _refuse_duplicates(
+    observations: Iterable[ParsedObservation],
+    seen: _SeenKeys,
+    result: ReadResult,
+    file_name: str,
+) -> Iterator[ParsedObservation]:
     series_keys: dict[tuple[str, ...], int] = {}  # coordinates -> the series' bits of a key
-    period_types: dict[str, int] = {}
+    period_types: dict[str, int] = {}  # period type -> its bits of a key
     chunk: list[ParsedObservation] = []
     keys: list[int] = []
+    chunk_size, checked = min(FIRST_CHUNK, CHUNK_SIZE), 0
     for observation in observations:
         coordinates, period_type = observation.coordinates, observation.period_type
         series = series_keys.get(coordinates)
@@ -92,11 +123,13 @@ def combine_duplicates(
         type_bits = period_types.get(period_type)
         if type_bits is None:
             type_bits = period_types[period_type] = _type_bits(len(period_types))
-        keys.append(series | (observation.period.toordinal() << _TYPE_BITS) | type_bits)
+        keys.append((observation.period.toordinal() << _PERIOD_SHIFT) | type_bits | series)
         chunk.append(observation)
-        if len(chunk) == CHUNK_SIZE:
+        if len(chunk) >= chunk_size:
             yield from _checked(chunk, keys, seen, result, file_name)
+            checked += len(chunk)
             chunk, keys = [], []
+            chunk_size = min(max(checked // 8, FIRST_CHUNK), CHUNK_SIZE)
     if chunk:
         yield from _checked(chunk, keys, seen, result, file_name)
 
@@ -104,13 +137,13 @@ def combine_duplicates(
 def _series_key(number: int) -> int:
     if number >= _MAX_SERIES:  # pragma: no cover (memory runs out long before)
         raise OverflowError("too many distinct coordinates for a 64-bit key")
-    return number << _SERIES_SHIFT
+    return number
 
 
 def _type_bits(number: int) -> int:
     if number >= 1 << _TYPE_BITS:  # pragma: no cover (there are two period types)
         raise OverflowError("too many period types for a 64-bit key")
-    return number
+    return number << _SERIES_BITS
 
 
 def _checked(
@@ -161,10 +194,13 @@ def _checked(
 
 
 class _SeenKeys:
-    """The keys seen so far, each with the row it came from, as sorted runs of unique keys."""
+    """The keys seen so far, each with the row it came from, as sorted runs of unique keys:
+    the newest in memory, the oldest in a temporary file."""
 
     def __init__(self) -> None:
         self.runs: list[tuple[Keys, Rows]] = []
+        self.stored: list[_StoredRun] = []
+        self.file: IO[bytes] | None = None
 
     def find(self, keys: Keys) -> tuple[npt.NDArray[np.bool_], Rows]:
         """Which of the sorted, unique `keys` were seen, and the row each was seen at."""
@@ -172,13 +208,20 @@ class _SeenKeys:
         rows = np.zeros(len(keys), dtype=np.uint32)
         if not len(keys):
             return found, rows
+        lowest, highest = keys[0], keys[-1]
         for run_keys, run_rows in self.runs:
-            if run_keys[0] > keys[-1] or run_keys[-1] < keys[0]:
+            if run_keys[0] > highest or run_keys[-1] < lowest:
                 continue
             at = np.searchsorted(run_keys, keys)
             np.minimum(at, len(run_keys) - 1, out=at)
             hit = run_keys[at] == keys
             rows[hit] = run_rows[at[hit]]
+            found |= hit
+        for stored in self.stored:
+            if stored.first > highest or stored.last < lowest:
+                continue
+            hit, hit_rows = stored.find(keys)
+            rows[hit] = hit_rows
             found |= hit
         return found, rows
 
@@ -190,12 +233,63 @@ class _SeenKeys:
         while len(self.runs) >= 2:
             (older_keys, older_rows), (newer_keys, newer_rows) = self.runs[-2:]
             if len(older_keys) > 2 * len(newer_keys):
-                return
+                break
             if len(older_keys) + len(newer_keys) > FROZEN_RUN:
-                return
+                break
             merged_keys = np.concatenate((older_keys, newer_keys))
             order = np.argsort(merged_keys, kind="stable")
             self.runs[-2:] = [(merged_keys[order], np.concatenate((older_rows, newer_rows))[order])]
+        while len(self.runs) >= 2 and sum(len(run[0]) for run in self.runs) > MEMORY_KEYS:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile(prefix="mirador-keys-")  # noqa: SIM115 (closed by close())
+            self.stored.append(_StoredRun(self.file, *self.runs.pop(0)))
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class _StoredRun:
+    """A sorted run of keys and their rows written to a file; every SPARSE_EVERY-th key stays
+    in memory, to read only the stretch of keys a lookup needs."""
+
+    def __init__(self, file: IO[bytes], keys: Keys, rows: Rows) -> None:
+        self.descriptor = file.fileno()
+        file.seek(0, os.SEEK_END)
+        self.keys_at = file.tell()
+        file.write(keys.tobytes())
+        self.rows_at = file.tell()
+        file.write(rows.tobytes())
+        file.flush()
+        self.length = len(keys)
+        self.first, self.last = keys[0], keys[-1]
+        self.sparse = keys[::SPARSE_EVERY].copy()
+
+    def find(self, keys: Keys) -> tuple[npt.NDArray[np.bool_], Rows]:
+        """Which of the sorted `keys` are in the run, and the rows of those that are."""
+        first_block = max(int(np.searchsorted(self.sparse, keys[0], side="right")) - 1, 0)
+        end_block = int(np.searchsorted(self.sparse, keys[-1], side="right"))
+        start = first_block * SPARSE_EVERY
+        stop = min(end_block * SPARSE_EVERY, self.length)
+        stretch = np.frombuffer(
+            os.pread(self.descriptor, (stop - start) * 8, self.keys_at + start * 8),
+            dtype=np.uint64,
+        )
+        at = np.searchsorted(stretch, keys)
+        np.minimum(at, len(stretch) - 1, out=at)
+        hit = stretch[at] == keys
+        rows = np.array(
+            [
+                int.from_bytes(
+                    os.pread(self.descriptor, 4, self.rows_at + (start + index) * 4),
+                    sys.byteorder,
+                )
+                for index in at[hit].tolist()
+            ],
+            dtype=np.uint32,
+        )
+        return hit, rows
 
 
 def _describe(observation: ParsedObservation) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import datetime
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mirador.flows.duplicates import CHUNK_SIZE, FROZEN_RUN, combine_duplicates
+from mirador.flows import duplicates
+from mirador.flows.duplicates import CHUNK_SIZE, MEMORY_KEYS, combine_duplicates
 from mirador.flows.engine import ParsedObservation, ReadResult
 from mirador.flows.models import (
     OBSERVATION_DIMENSIONS,
@@ -57,8 +59,8 @@ def combined(
 
 
 def test_many_distinct_coordinates_are_all_kept_without_a_report() -> None:
-    # More than a frozen run of keys, so that keys are looked up across several runs.
-    count = FROZEN_RUN + 3 * CHUNK_SIZE + 5
+    # More keys than are kept in memory, so that some are looked up in the temporary file.
+    count = MEMORY_KEYS + 3 * CHUNK_SIZE + 5
     kept, result = combined(distinct_observations(count))
     assert result.issue_count == 0
     assert len(kept) == count
@@ -81,7 +83,7 @@ def test_the_same_date_as_a_month_and_as_a_year_are_different_coordinates() -> N
 
 
 def test_a_duplicate_far_apart_in_a_long_stream_names_both_rows() -> None:
-    count = 3 * FROZEN_RUN // 2
+    count = 3 * MEMORY_KEYS // 2
     first = next(distinct_observations(1))
     last_row = count + 2
     again = first._replace(value=99, row=last_row)
@@ -117,6 +119,50 @@ def test_each_repeat_names_the_first_row_within_and_across_chunks() -> None:
         (next_row + 1, f" row {early.row} has the same period and dimensions."),
         (next_row + 2, f" row {late.row} has the same period and dimensions."),
     ]
+
+
+@pytest.fixture
+def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks, runs and memory small enough for a short stream to go through every stage:
+    merged runs, frozen runs, runs written to the temporary file."""
+    monkeypatch.setattr(duplicates, "CHUNK_SIZE", 1_000)
+    monkeypatch.setattr(duplicates, "FROZEN_RUN", 4_000)
+    monkeypatch.setattr(duplicates, "MEMORY_KEYS", 8_000)
+    monkeypatch.setattr(duplicates, "SPARSE_EVERY", 64)
+
+
+def by_the_rule(stream: list[ParsedObservation]) -> tuple[list[ParsedObservation], list[str]]:
+    """The rule as a dictionary of every coordinate applies it: what is kept, and the issues
+    as "row: earlier row"."""
+    first_row: dict[tuple[object, ...], int] = {}
+    kept, issues = [], []
+    for observation in stream:
+        key = (observation.period, observation.period_type, observation.coordinates)
+        earlier = first_row.setdefault(key, observation.row)
+        if earlier != observation.row:
+            issues.append(f"{observation.row}: {earlier}")
+        else:
+            kept.append(observation)
+    return kept, issues
+
+
+@pytest.mark.usefixtures("small_runs")
+@pytest.mark.parametrize("shuffled", [False, True], ids=["period by period", "shuffled"])
+def test_the_rule_holds_through_runs_in_memory_and_in_the_temporary_file(shuffled: bool) -> None:
+    randomness = random.Random(7)
+    stream = list(distinct_observations(40_000))
+    if shuffled:
+        randomness.shuffle(stream)
+    for number, original in enumerate(randomness.sample(stream, 60)):
+        at = randomness.randrange(len(stream) + 1)
+        stream.insert(at, original._replace(row=100_000 + number, value=1))
+    kept, result = combined(iter(stream))
+    expected_kept, expected_issues = by_the_rule(stream)
+    assert len(expected_issues) == 60
+    assert kept == expected_kept
+    assert [
+        f"{issue.row}: {issue.reason.split('row ')[1].split(' ')[0]}" for issue in result.issues
+    ] == expected_issues
 
 
 def test_summing_duplicates_adds_counts_far_apart() -> None:

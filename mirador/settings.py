@@ -183,6 +183,9 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Files uploaded for import (flows) larger than this are refused.
 MIRADOR_MAX_UPLOAD_MB = config.env_int("MIRADOR_MAX_UPLOAD_MB", 200, minimum=1, maximum=100_000)
+MIRADOR_UPLOAD_RETENTION_DAYS = config.env_int(
+    "MIRADOR_UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3650
+)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

@@ -12,7 +12,10 @@ from mirador.flows.uploads import CUSTOM_FORMAT, format_choices
 
 class UploadForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"))
-    file = forms.FileField(label=_("File"), help_text=_("A CSV table as the source publishes it."))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A CSV table or an Excel workbook (XLSX) as the source publishes it."),
+    )
     mapping = forms.FileField(
         label=_("Mapping file (TOML)"),
         required=False,

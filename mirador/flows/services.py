@@ -704,7 +704,7 @@ def batch_import(
     coverage: set[CoverageKey] = set()
     period_type = _period_type(mapping)
     if dry_run:
-        checker = record_writer(mapping, dataset, None, result)
+        checker = record_writer(mapping, dataset, None, result, file_name=info.name)
         rows = import_rows(
             mapping,
             info,

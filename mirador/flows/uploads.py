@@ -42,7 +42,6 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mirador import config
 from mirador.accounts import permissions
 from mirador.core.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from mirador.flows.engine import (
@@ -51,6 +50,7 @@ from mirador.flows.engine import (
     ParsedObservation,
     available_formats,
     format_mapping_path,
+    format_name,
     inspect_file,
     load_mapping,
     mapping_for,
@@ -222,10 +222,7 @@ def max_upload_bytes() -> int:
 
 
 def upload_retention_days() -> int:
-    configured = getattr(settings, "MIRADOR_UPLOAD_RETENTION_DAYS", None)
-    if configured is not None:
-        return int(configured)
-    return config.env_int("MIRADOR_UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3650)
+    return int(settings.MIRADOR_UPLOAD_RETENTION_DAYS)
 
 
 def uploads_remove_expired(*, now: datetime.datetime | None = None) -> int:
@@ -272,7 +269,7 @@ def format_choices() -> list[tuple[str, str]]:
     choices = []
     for code in available_formats():
         try:
-            choices.append((code, load_mapping(format_mapping_path(code)).name))
+            choices.append((code, format_name(code)))
         except ApplicationError:
             continue
     return choices
@@ -601,7 +598,7 @@ def _validate(job: UploadJob, owner: User) -> None:
     total = 0
     progress = _progress_writer(job, result, lines)
 
-    checker = record_writer(mapping, dataset, None, result)
+    checker = record_writer(mapping, dataset, None, result, file_name=info.name)
     observations = import_rows(
         mapping,
         info,

@@ -52,6 +52,7 @@ from mirador.returns.schemas import (
     ManifestOut,
     PassengerOut,
 )
+from mirador.returns.services import subdivision_from_code
 
 router = Router(tags=["returns"])
 
@@ -368,6 +369,7 @@ def arrival_register(request: HttpRequest, payload: ArrivalRegisterIn) -> Status
         rejected_candidates=rejected,
         returned_from=country_from_code(payload.returned_from, field="returned_from"),
         means=payload.means,
+        home_subdivision=subdivision_from_code(payload.home_subdivision),
         time_abroad=payload.time_abroad,
         migration_reasons=list(payload.migration_reasons),
         travelling_with=companion,

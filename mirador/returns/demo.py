@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from mirador.accounts.models import User
-from mirador.core.models import Country, ReceptionCentre
+from mirador.core.models import Country, ReceptionCentre, Subdivision
 from mirador.people.demo import DemoPerson, DemoReturnee, generate_returnees
 from mirador.people.models import Person
 from mirador.people.selectors import people_visible_to
@@ -34,6 +34,9 @@ from mirador.returns.services import (
 )
 
 DEMO_SEED = 2030
+# Relative weights of the departments returnees go home to (the most frequent ones in
+# published Honduran returns statistics); the others weigh 1.
+RETURNEE_DEPARTMENT_WEIGHTS = {"HN-CR": 8, "HN-FM": 6, "HN-YO": 4, "HN-OL": 3, "HN-AT": 3}
 RECEPTION_OFFICER = "officer.hn"
 AIRPORT_CENTRE = "San Pedro Sula"
 BORDER_CENTRE = "Omoa"
@@ -146,6 +149,11 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
         .prefetch_related("documents")
         .order_by("first_surname", "given_names", "pk")[: PAST_ARRIVALS_PER_DAY * PAST_DAYS]
     )
+    # Where they go home to, drawn apart from `rng` so that the rest of the demo stays as it
+    # was; the departments where most returnees come from weigh more, as in CONMIGHO's tables.
+    places = random.Random(DEMO_SEED + 1)
+    departments = list(Subdivision.objects.filter(country_id="HN").order_by("code"))
+    weights = [RETURNEE_DEPARTMENT_WEIGHTS.get(d.code, 1) for d in departments]
     arrivals = 0
     for index, returnee_record in enumerate(registry):
         day = today - datetime.timedelta(days=PAST_DAYS - index // PAST_ARRIVALS_PER_DAY)
@@ -157,6 +165,9 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
             arrived_at=arrived_at,
             confirmed_person=returnee_record,
             returned_from=united_states,
+            home_subdivision=(
+                places.choices(departments, weights=weights)[0] if departments else None
+            ),
             time_abroad=rng.choice(["1-6-months", "6-12-months", "1-5-years", "over-5-years"]),
             migration_reasons=rng.sample(["economic", "violence-insecurity"], k=rng.randint(1, 2)),
             consent_follow_up=True,

@@ -133,6 +133,16 @@ class Arrival(BaseModel):
         "core.Country", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     means = models.CharField(_("means"), max_length=4, choices=Means.choices)
+    # The department (province, state) the person is going home to: where reintegration
+    # happens, and the "department of origin" of national returns statistics.
+    home_subdivision = models.ForeignKey(
+        "core.Subdivision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department of origin"),
+    )
     time_abroad = models.CharField(
         _("time abroad"), max_length=15, choices=TimeAbroad.choices, default=TimeAbroad.UNKNOWN
     )

@@ -157,6 +157,11 @@ class ArrivalRegisterIn(Schema):
     rejected_candidate_ids: list[uuid.UUID] = []
     returned_from: str | None = Field(None, min_length=2, max_length=2)
     means: Means | None = None
+    home_subdivision: str | None = Field(
+        None,
+        max_length=6,
+        description="ISO 3166-2 code of the department the person is going home to (HN-CR).",
+    )
     time_abroad: TimeAbroad = TimeAbroad.UNKNOWN
     migration_reasons: list[MigrationReason] = []
     travelling_with_arrival_id: uuid.UUID | None = Field(
@@ -223,6 +228,7 @@ class ArrivalOut(Schema):
     registered_at: datetime.datetime
     returned_from: str | None = Field(alias="returned_from_id")
     means: str
+    home_subdivision: str | None = Field(alias="home_subdivision_id")
     time_abroad: str
     migration_reasons: list[str]
     manifest_passenger_id: uuid.UUID | None

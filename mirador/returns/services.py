@@ -9,12 +9,17 @@ changed only through `people.services`.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +32,8 @@ from mirador.core.errors import (
     PermissionDeniedError,
     ValidationFailedError,
 )
-from mirador.core.models import AuditAction, Country, ReceptionCentre
+from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
+from mirador.flows.services import ImportReport, batch_import
 from mirador.people.models import ConsentPurpose, DocumentKind, Person, Relationship
 from mirador.people.services import (
     ADULT_AGE,
@@ -475,6 +481,16 @@ def _is_minor(identity: IdentityData | None, person: Person, on: datetime.date) 
     return age < ADULT_AGE
 
 
+def subdivision_from_code(code: str | None) -> Subdivision | None:
+    """The subdivision of an ISO 3166-2 code ("HN-CR"); ValidationFailedError if unknown."""
+    if not code:
+        return None
+    subdivision = Subdivision.objects.filter(pk=code.strip().upper()).first()
+    if subdivision is None:
+        raise _fields_error({"home_subdivision": _("Not an ISO 3166-2 subdivision code.")})
+    return subdivision
+
+
 def arrival_register(
     *,
     actor: User,
@@ -488,6 +504,7 @@ def arrival_register(
     rejected_candidates: Sequence[Person] = (),
     returned_from: Country | None = None,
     means: str | None = None,
+    home_subdivision: Subdivision | None = None,
     time_abroad: str = TimeAbroad.UNKNOWN,
     migration_reasons: Sequence[str] = (),
     travelling_with: Arrival | None = None,
@@ -537,6 +554,10 @@ def arrival_register(
         raise _fields_error({"relationship": _("Unknown relationship.")})
     if time_abroad not in TimeAbroad.values:
         raise _fields_error({"time_abroad": _("Unknown time abroad.")})
+    if home_subdivision is not None and home_subdivision.country_id != centre.country_id:
+        raise _fields_error(
+            {"home_subdivision": _("The department must be one of the centre's country.")}
+        )
     if manifest_passenger is not None:
         means = means or manifest_passenger.manifest.means
         returned_from = returned_from or manifest_passenger.manifest.sending_country
@@ -561,6 +582,7 @@ def arrival_register(
                 rejected_candidates=rejected_candidates,
                 returned_from=returned_from,
                 means=means,
+                home_subdivision=home_subdivision,
                 time_abroad=time_abroad,
                 reasons=reasons,
                 travelling_with=travelling_with,
@@ -595,6 +617,7 @@ def _arrival_create(
     rejected_candidates: Sequence[Person],
     returned_from: Country | None,
     means: str,
+    home_subdivision: Subdivision | None,
     time_abroad: str,
     reasons: list[str],
     travelling_with: Arrival | None,
@@ -612,6 +635,7 @@ def _arrival_create(
         registered_at=now,
         returned_from=returned_from,
         means=means,
+        home_subdivision=home_subdivision,
         time_abroad=time_abroad,
         migration_reasons=reasons,
         manifest_passenger=manifest_passenger,
@@ -954,3 +978,70 @@ def protection_alert_take(*, actor: User, alert: ProtectionAlert) -> ProtectionA
             details={"status": alert.status},
         )
     return alert
+
+
+# --- The observatory's "returns received" figures ------------------------------------------
+
+ROLLUP_FORMAT = "mirador-returns"
+ROLLUP_COLUMNS = (
+    "month",
+    "reporting_country",
+    "from_country",
+    "sex",
+    "age_group",
+    "unaccompanied",
+    "means",
+    "subdivision",
+    "count",
+)
+# people.Sex -> the observatory's sex codes; "other" is not a category of the published
+# returns statistics, so it counts as not stated.
+_ROLLUP_SEX = {"F": "F", "M": "M"}
+
+
+def returns_received_rollup(*, actor: User | None, country: Country) -> ImportReport:
+    """Count the arrivals registered at `country`'s centres by month and profile (country
+    returned from, sex, minor, unaccompanied, means, department going home to) and import
+    the counts into the observatory's "returns-received" dataset, as a corrected revision of
+    source "mirador-returns": the months it covers replace that source's earlier figures,
+    which stay in the history. Nothing changes if nothing was registered since the last
+    roll-up (the same counts make the same file). The counts go through a CSV file kept in
+    DATA_DIR/rollups/, so that the batch has a file, a hash and rows like any import."""
+    rows = (
+        Arrival.objects.filter(centre__country=country)
+        .annotate(month=TruncMonth("arrived_at"))
+        .values(
+            "month",
+            "returned_from_id",
+            "person__sex",
+            "is_minor",
+            "is_unaccompanied",
+            "means",
+            "home_subdivision_id",
+        )
+        .annotate(count=Count("id"))
+    )
+    counts: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        key = (
+            f"{row['month']:%Y-%m}",
+            country.pk,
+            row["returned_from_id"] or "_U",
+            _ROLLUP_SEX.get(row["person__sex"], "_U"),
+            "Y_LT18" if row["is_minor"] else "Y_GE18",
+            "Y" if row["is_unaccompanied"] else "N",
+            row["means"] or "_U",
+            row["home_subdivision_id"] or "_U",
+        )
+        # People of sex "X" and "U" fall together: add them up.
+        counts[key] = counts.get(key, 0) + row["count"]
+    lines = [",".join(ROLLUP_COLUMNS)]
+    lines += [",".join((*key, str(count))) for key, count in sorted(counts.items())]
+    content = ("\n".join(lines) + "\n").encode("utf-8")
+    digest = hashlib.sha256(content).hexdigest()
+    directory = Path(settings.DATA_DIR) / "rollups"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"returns-received-{country.pk}-{digest[:12]}.csv"
+    if not path.exists():
+        path.write_bytes(content)
+    return batch_import(actor=actor, format_code=ROLLUP_FORMAT, path=path, replace=True)

@@ -1,0 +1,149 @@
+"""Registered arrivals become the observatory's "returns received" figures without retyping:
+counted by month and profile, imported as source "mirador-returns", revised when more are
+registered, unchanged when nothing is."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from mirador.accounts.models import User
+from mirador.core.errors import ValidationFailedError
+from mirador.core.models import Country, ReceptionCentre, Subdivision
+from mirador.flows.models import Observation, ObservationHistory
+from mirador.flows.services import ImportOutcome
+from mirador.returns.models import Arrival
+from mirador.returns.services import (
+    IdentityData,
+    arrival_register,
+    returns_received_rollup,
+)
+
+pytestmark = pytest.mark.django_db
+
+# (key, months ago, sex, birth year offset (age), returned from, department)
+WALK_INS = [
+    ("r-01", 1, "F", 30, "US", "HN-CR"),
+    ("r-02", 1, "M", 41, "US", "HN-CR"),
+    ("r-03", 1, "M", 41, "US", "HN-CR"),
+    ("r-04", 1, "M", 25, "MX", "HN-FM"),
+    ("r-05", 1, "X", 33, "MX", None),
+    ("r-06", 0, "F", 52, "US", "HN-YO"),
+    ("r-07", 0, "M", 16, None, "HN-YO"),
+]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings: Any, tmp_path: Any) -> None:
+    settings.DATA_DIR = tmp_path
+
+
+def _month_start(months_ago: int) -> datetime.datetime:
+    today = timezone.now()
+    year, month = today.year, today.month - months_ago
+    while month < 1:
+        year, month = year - 1, month + 12
+    return datetime.datetime(year, month, 2, 10, 0, tzinfo=datetime.UTC)
+
+
+def _walk_in(officer: User, centre: ReceptionCentre, spec: tuple[Any, ...]) -> Arrival:
+    key, months_ago, sex, age, returned_from, department = spec
+    arrived_at = _month_start(months_ago)
+    return arrival_register(
+        actor=officer,
+        centre=centre,
+        idempotency_key=key,
+        arrived_at=arrived_at,
+        identity=IdentityData(
+            given_names="Persona",
+            first_surname=f"Prueba {key}",
+            birth_year=arrived_at.year - age,
+            sex=sex,
+            is_child=age < 18,
+        ),
+        returned_from=Country.objects.get(pk=returned_from) if returned_from else None,
+        home_subdivision=Subdivision.objects.get(pk=department) if department else None,
+    )
+
+
+def _expected() -> Counter[tuple[str, ...]]:
+    """The counts computed here from the arrivals, not through the roll-up."""
+    expected: Counter[tuple[str, ...]] = Counter()
+    for arrival in Arrival.objects.select_related("person"):
+        expected[
+            (
+                f"{arrival.arrived_at:%Y-%m}",
+                arrival.returned_from_id or "_U",
+                arrival.person.sex if arrival.person.sex in ("F", "M") else "_U",
+                "Y_LT18" if arrival.is_minor else "Y_GE18",
+                arrival.means,
+                arrival.home_subdivision_id or "_U",
+            )
+        ] += 1
+    return expected
+
+
+def _stored() -> Counter[tuple[str, ...]]:
+    stored: Counter[tuple[str, ...]] = Counter()
+    for observation in Observation.objects.filter(dataset__code="returns-received"):
+        assert observation.reporting_country == "HN"
+        stored[
+            (
+                f"{observation.period:%Y-%m}",
+                observation.from_country,
+                observation.sex,
+                observation.age_group,
+                observation.means,
+                observation.subdivision,
+            )
+        ] += observation.value
+    return stored
+
+
+def test_arrivals_roll_up_into_returns_received_and_are_revised_not_added_twice(
+    users: dict[str, User], airport_hn: ReceptionCentre
+) -> None:
+    officer = users["officer.hn"]
+    for spec in WALK_INS:
+        _walk_in(officer, airport_hn, spec)
+    honduras = Country.objects.get(pk="HN")
+
+    first = returns_received_rollup(actor=None, country=honduras)
+    assert first.outcome == ImportOutcome.IMPORTED, first.summary()
+    assert _stored() == _expected()
+    assert sum(_stored().values()) == len(WALK_INS)
+    assert first.batch is not None and first.batch.source == "mirador-returns"
+
+    again = returns_received_rollup(actor=None, country=honduras)
+    assert again.outcome == ImportOutcome.ALREADY_IMPORTED
+
+    _walk_in(officer, airport_hn, ("r-08", 0, "F", 22, "US", "HN-CR"))
+    revised = returns_received_rollup(actor=None, country=honduras)
+    assert revised.outcome == ImportOutcome.IMPORTED, revised.summary()
+    assert _stored() == _expected()
+    assert sum(_stored().values()) == len(WALK_INS) + 1
+    # The months it covers replaced the earlier figures, which are kept in the history.
+    assert ObservationHistory.objects.filter(ended_by=revised.batch).count() > 0
+
+
+def test_the_command_counts_every_country_with_arrivals(
+    users: dict[str, User], airport_hn: ReceptionCentre, capsys: Any
+) -> None:
+    _walk_in(users["officer.hn"], airport_hn, WALK_INS[0])
+    call_command("rollup_returns")
+    assert "HN:" in capsys.readouterr().out
+    assert sum(_stored().values()) == 1
+
+
+def test_a_department_of_another_country_is_refused(
+    users: dict[str, User], airport_hn: ReceptionCentre
+) -> None:
+    with pytest.raises(ValidationFailedError) as caught:
+        _walk_in(users["officer.hn"], airport_hn, ("r-09", 0, "F", 30, "US", "GT-01"))
+    assert "home_subdivision" in caught.value.details["fields"]
+    assert not Arrival.objects.exists()

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import translation
 
+from conftest import SHARED_DATA
 from mirador.accounts import permissions
 from mirador.accounts.checks import (
     DEMO_ACCOUNTS_IN_PRODUCTION_ID,
@@ -25,6 +26,7 @@ from mirador.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mirador.accounts.models import Role, User
 from mirador.core.management.commands.demo import REFUSED_IN_PRODUCTION
 from mirador.core.management.commands.serve import PORT_IN_USE
+from mirador.flows.models import BatchStatus, ImportBatch, Observation
 from mirador.people.models import (
     Consent,
     ContactPoint,
@@ -33,6 +35,7 @@ from mirador.people.models import (
     Person,
     PersonShare,
 )
+from mirador.returns.models import Arrival
 
 SIZE = "400"
 DEMO_USERNAMES = {
@@ -43,6 +46,13 @@ DEMO_USERNAMES = {
     "caseworker.hn",
     "protection.hn",
 }
+
+
+@pytest.fixture(autouse=True)
+def without_published_samples(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The demo imports the published samples where they are kept; most tests here are about
+    accounts and persons and leave them out (the observatory test below loads them)."""
+    monkeypatch.setenv("MIRADOR_SHARED_DATA", str(tmp_path / "no-samples-here"))
 
 
 def run_demo(*args: str) -> str:
@@ -265,3 +275,29 @@ def test_demo_accounts_do_not_trouble_a_demo_set_up() -> None:
     run_demo()
 
     assert demo_accounts_absent_in_production() == []
+
+
+@pytest.mark.django_db
+def test_the_demo_fills_the_observatory_from_the_samples_the_guide_and_its_own_arrivals(
+    monkeypatch: pytest.MonkeyPatch, settings: object, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIRADOR_SHARED_DATA", str(SHARED_DATA))
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    run_demo()
+
+    imported = ImportBatch.objects.filter(status=BatchStatus.IMPORTED)
+    assert set(imported.values_list("dataset__code", flat=True)) == {
+        "border-encounters",
+        "missing-migrants",
+        "migrant-stock",
+        "returns-received",
+    }
+    rolled_up = Observation.objects.filter(batch__source="mirador-returns")
+    assert sum(rolled_up.values_list("value", flat=True)) == Arrival.objects.count() > 0
+
+    batches = set(imported.values_list("pk", flat=True))
+    run_demo()
+    assert (
+        set(ImportBatch.objects.filter(status=BatchStatus.IMPORTED).values_list("pk", flat=True))
+        == batches
+    )

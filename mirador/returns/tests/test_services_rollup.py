@@ -145,5 +145,6 @@ def test_a_department_of_another_country_is_refused(
 ) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         _walk_in(users["officer.hn"], airport_hn, ("r-09", 0, "F", 30, "US", "GT-01"))
-    assert "home_subdivision" in caught.value.details["fields"]
+    fields = caught.value.details["fields"]
+    assert isinstance(fields, dict) and "home_subdivision" in fields
     assert not Arrival.objects.exists()

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             self._load_region(size=size, seed=seed)
             users = self._ensure_accounts()
             self._load_returns()
+            self._load_observatory()
         self._print_accounts(users)
         shown_host = f"[{host}]" if ":" in host else host
         url = f"http://{shown_host}:{port}/"
@@ -161,6 +162,29 @@ class Command(BaseCommand):
                 manifests=result.manifests, passengers=result.passengers, arrivals=result.arrivals
             ),
         )
+
+    def _load_observatory(self) -> None:
+        from mirador.flows.demo import observatory_demo_load, shared_data_dir
+
+        started = self._step(str(_("Observatory: importing figures…")))
+        result = observatory_demo_load()
+        self._done(
+            started,
+            str(_("{count} files imported")).format(count=len(result.imported))
+            if result.imported
+            else str(_("already imported, nothing changed")),
+        )
+        if result.missing:
+            self.stdout.write(
+                str(
+                    _(
+                        "Published samples not found in {directory} (set MIRADOR_SHARED_DATA "
+                        "to load them): {files}"
+                    )
+                ).format(directory=shared_data_dir(), files=", ".join(result.missing))
+            )
+        for summary in result.failed:
+            self.stderr.write(summary)
 
     def _ensure_accounts(self) -> list[Any]:
         from mirador.accounts.demo import demo_accounts_ensure

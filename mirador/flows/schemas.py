@@ -46,7 +46,11 @@ class ImportJobOut(Schema):
     rows_read: int
     rows_dropped: int
     observations: int
-    total: int = Field(description="Sum of the counts of the observations read.")
+    total: int = Field(
+        description="Sum of the counts of the observations read (for a dataset with a measure "
+        "dimension, such as missing-migrants, this adds up different measures: use the totals "
+        "by measure of the page instead)."
+    )
     issue_count: int
     first_issues: list[ImportIssueOut]
     batch_id: str

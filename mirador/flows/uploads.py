@@ -142,6 +142,8 @@ class UploadJob:
     rows_dropped: int = 0
     observations: int = 0
     total: int = 0
+    # The dataset counts several measures of one event: `total` adds them up, so pages hide it.
+    has_measures: bool = False
     issue_count: int = 0
     issues: list[dict[str, Any]] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
@@ -591,6 +593,9 @@ def _validate(job: UploadJob, owner: User) -> None:
     mapped = mapping.mapped_dimensions()
     country_dimension = next((d for d in PREVIEW_COUNTRY_DIMENSIONS if d in mapped), "")
     country_at = OBSERVATION_DIMENSIONS.index(country_dimension) if country_dimension else -1
+    # Counts of different measures (dead, missing, survivors of an incident) are never added
+    # up: with a measure dimension, the preview's totals are per measure.
+    measure_at = OBSERVATION_DIMENSIONS.index("measure") if "measure" in mapped else -1
     by_period: Counter[str] = Counter()
     by_country: Counter[str] = Counter()
     preview: list[dict[str, Any]] = []
@@ -610,9 +615,10 @@ def _validate(job: UploadJob, owner: User) -> None:
     )
     for observation in observations:
         total += observation.value
-        by_period[observation.period.isoformat()[:7]] += observation.value
+        measure = f" · {observation.coordinates[measure_at]}" if measure_at >= 0 else ""
+        by_period[observation.period.isoformat()[:7] + measure] += observation.value
         if country_at >= 0:
-            by_country[observation.coordinates[country_at]] += observation.value
+            by_country[observation.coordinates[country_at] + measure] += observation.value
         if len(preview) < PREVIEW_ROWS:
             preview.append(_preview_row(observation))
         progress(result.rows_read)
@@ -631,6 +637,7 @@ def _validate(job: UploadJob, owner: User) -> None:
         rows_dropped=result.rows_dropped,
         observations=result.observations,
         total=total,
+        has_measures=measure_at >= 0,
         issue_count=result.issue_count,
         issues=[issue.as_dict() for issue in result.issues[:FIRST_ISSUES]],
         preview=preview,

@@ -361,3 +361,23 @@ def test_a_job_at_work_is_not_taken_for_dead(browser: Client) -> None:
     job_id = url.rstrip("/").rsplit("/", 1)[-1]
     _age(job_id, state=UploadState.STORING, minutes=1)
     assert 'data-state="storing"' in page(browser, url)
+
+
+def test_incidents_are_previewed_per_measure_never_adding_dead_to_survivors(
+    browser: Client,
+) -> None:
+    sample = SHARED_DATA / "iom_mmp" / "MissingMigrants-Global-2020-01-08T14-05-32.csv"
+    dead_by_month: Counter[str] = Counter()
+    with sample.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Number Dead"].strip():
+                number = MONTHS.index(row["Reported Month"].strip().upper()[:3]) + 1
+                month = f"{int(row['Reported Year']):04d}-{number:02d}"
+                dead_by_month[month] += int(float(row["Number Dead"]))
+    url = upload(browser, sample, format_code="iom-mmp")
+    run_pending_tasks()
+    preview = page(browser, url)
+    assert 'data-state="valid"' in preview, preview[:3000]
+    assert "data-total=" not in preview
+    for month, dead in list(dead_by_month.items())[:24]:
+        assert f'data-period="{month} · dead">{dead}<' in preview

@@ -196,6 +196,20 @@ def import_countries(user: AnyUser | None) -> frozenset[str] | None:
     return frozenset({str(member.country_id)})
 
 
+def can_roll_back_batch(user: AnyUser | None, reporting_countries: set[str]) -> bool:
+    """Who may take back an imported batch of figures reported by `reporting_countries`:
+    whoever may import every one of them (administrators and regional analysts any batch, a
+    national analyst only batches of their own country's figures). A batch without a
+    reporting country (international sources) is for those who may import any country."""
+    member = active_user(user)
+    if member is None or not can_import_figures(member):
+        return False
+    scope = import_countries(member)
+    if scope is None:
+        return True
+    return bool(reporting_countries) and reporting_countries <= scope
+
+
 def can_see_import(user: AnyUser | None, owner_id: str) -> bool:
     """An upload and its report are seen by whoever uploaded it, and by administrators."""
     member = active_user(user)

@@ -856,22 +856,16 @@ def _period_type(mapping: Mapping) -> str:
 
 
 def may_roll_back(actor: User | None, batch: ImportBatch) -> bool:
-    """Whoever may import every reporting country of the batch (accounts.permissions'
-    import scope): administrators and regional analysts any batch, a national analyst only
-    batches of figures their own country reports. None is the command line, run by whoever
-    operates the installation."""
+    """accounts.permissions decides, from the reporting countries of the batch's figures
+    (current, or in the history when a later revision replaced them all). None is the
+    command line, run by whoever operates the installation."""
     if actor is None:
-        return True
-    if not permissions.can_import_figures(actor):
-        return False
-    scope = permissions.import_countries(actor)
-    if scope is None:
         return True
     rows: Any = Observation.objects.filter(batch=batch)
     if not rows.exists():  # every figure of the batch was replaced by a later revision
         rows = ObservationHistory.objects.filter(batch=batch)
     countries = set(rows.values_list("reporting_country", flat=True).distinct()) - {""}
-    return bool(countries) and countries <= scope
+    return permissions.can_roll_back_batch(actor, countries)
 
 
 def _restore_replaced(*, batch: ImportBatch, now: datetime.datetime) -> int:

@@ -556,7 +556,7 @@ def arrival_register(
         raise _fields_error({"time_abroad": _("Unknown time abroad.")})
     if home_subdivision is not None and home_subdivision.country_id != centre.country_id:
         raise _fields_error(
-            {"home_subdivision": _("The department must be one of the centre's country.")}
+            {"home_subdivision": _("The department must be in the centre's country.")}
         )
     if manifest_passenger is not None:
         means = means or manifest_passenger.manifest.means

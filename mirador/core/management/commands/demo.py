@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from mirador.core.audit import request_context
@@ -168,9 +168,12 @@ class Command(BaseCommand):
 
         started = self._step(str(_("Observatory: importing figures…")))
         result = observatory_demo_load()
+        imported = len(result.imported)
         self._done(
             started,
-            str(_("{count} files imported")).format(count=len(result.imported))
+            ngettext("{count} file imported", "{count} files imported", imported).format(
+                count=imported
+            )
             if result.imported
             else str(_("already imported, nothing changed")),
         )

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         countries = {country.pk: country for country in Country.objects.filter(pk__in=codes)}
         unknown = [code for code in codes if code not in countries]
         if unknown:
-            raise CommandError(_("There is no country %s.") % ", ".join(unknown))
+            raise CommandError(_("Unknown country codes: %s.") % ", ".join(unknown))
         if not codes:
             self.stdout.write(_("No arrivals are registered: nothing to count."))
             return

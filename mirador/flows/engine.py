@@ -1024,35 +1024,63 @@ def _table_observations(
         (positions[spec.name], index, header[index], _Resolver(spec, allowed[spec.name]))
         for spec, index in zip(mapping.dimensions, dimension_at, strict=True)
     ]
+    # Every position the loop reads: a shorter record is padded once, so that the cells are
+    # read by index (a missing trailing cell reads as empty, as `_cell` reads it).
+    width = 1 + max(
+        [
+            -1,
+            *(index for index in (year_at, month_at) if index is not None),
+            *dimension_at,
+            *value_at,
+            *(index for index, _pattern in drop_at),
+        ]
+    )
+    # The period of each distinct (year cell, month cell) seen without a problem: a file
+    # repeats the same few, and parsing them is a tenth of the time of a row.
+    periods: dict[tuple[str, str], tuple[int | None, tuple[datetime.date, str] | None]] = {}
     for row, record in table.rows:
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():  # a blank row (every cell empty or spaces)
             continue
         result.rows_read += 1
-        if any(pattern.search(_cell(record, index)) for index, pattern in drop_at):
+        if len(record) < width:
+            record = record + [""] * (width - len(record))
+        dropped = False
+        for index, pattern in drop_at:
+            if pattern.search(record[index]):
+                dropped = True
+                break
+        if dropped:
             result.rows_dropped += 1
             continue
         errors_before = result.issue_count
         coordinates = list(base)
-        year = mapping.year_value
-        if year_at is not None:
-            year_cell = _cell(record, year_at)
-            year = parse_year(year_cell)
-            if year is None:
-                issue(row, header[year_at], year_cell, _("Not a year."))
-        row_period: tuple[datetime.date, str] | None = None
-        if month_at is not None:
-            month_cell = _cell(record, month_at)
-            month_period = _month_period(mapping.period_rule, year, month_cell, year_at is None)
-            if isinstance(month_period, str):
-                issue(row, header[month_at], month_cell, month_period)
-            elif month_period is not None:
-                row_period = month_period
-        elif year is not None and not months_wide:
-            row_period = period_from(mapping.period_rule, year, None)
+        year_cell = record[year_at] if year_at is not None else ""
+        month_cell = record[month_at] if month_at is not None else ""
+        known = periods.get((year_cell, month_cell))
+        if known is not None:
+            year, row_period = known
+        else:
+            year = mapping.year_value
+            if year_at is not None:
+                year = parse_year(year_cell)
+                if year is None:
+                    issue(row, header[year_at], year_cell, _("Not a year."))
+            row_period = None
+            if month_at is not None:
+                month_period = _month_period(mapping.period_rule, year, month_cell, year_at is None)
+                if isinstance(month_period, str):
+                    issue(row, header[month_at], month_cell, month_period)
+                elif month_period is not None:
+                    row_period = month_period
+            elif year is not None and not months_wide:
+                row_period = period_from(mapping.period_rule, year, None)
+            if result.issue_count == errors_before:
+                periods[(year_cell, month_cell)] = (year, row_period)
         skipped = ""
         for position, index, column, resolve in resolvers:
-            cell = _cell(record, index)
-            code, reason = resolve(cell)
+            cell = record[index]
+            resolved = resolve.cache.get(cell)
+            code, reason = resolved if resolved is not None else resolve(cell)
             if reason:
                 issue(row, column, cell, reason)
             elif code == _SKIP:
@@ -1064,7 +1092,10 @@ def _table_observations(
             continue
         counts: list[tuple[ValueSpec, int]] = []
         for spec, index in zip(mapping.values, value_at, strict=True):
-            cell = _cell(record, index).strip()
+            cell = record[index].strip()
+            if cell.isascii() and cell.isdigit():  # the usual case, checked fast
+                counts.append((spec, int(cell)))
+                continue
             count, reason = _parse_count(cell, spec.empty)
             if reason:
                 issue(row, header[index], cell, reason)

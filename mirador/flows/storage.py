@@ -3,6 +3,8 @@ elsewhere. The caller owns the transaction."""
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Iterator
 from itertools import islice
 
@@ -60,6 +62,19 @@ _COPY_COLUMNS = (
 )
 
 
+# What COPY's text format gives a meaning to inside a value (backslash escapes, the column
+# and row separators); any other character is written as it is.
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# Lines are sent to the server in blocks of about this many characters.
+_COPY_BLOCK = 1 << 20
+
+
+def _copy_text(value: str) -> str:
+    """A value as COPY's text format reads it back exactly."""
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+
+
 def _copy(
     batch: ImportBatch,
     dataset: Dataset,
@@ -67,12 +82,20 @@ def _copy(
     result: ReadResult,
     stop_at_first_issue: bool,
 ) -> None:
+    """COPY in its text format, the lines built here: psycopg's write_row formats each value
+    of each row through its adapters (6 µs a row, a quarter of the import); the dataset and
+    batch are the same on every line, a period is formatted once, the codes (checked codes,
+    which rarely need an escape) are joined as they are."""
     from psycopg import sql
 
     statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
         table=sql.Identifier(Observation._meta.db_table),
         columns=sql.SQL(", ").join(sql.Identifier(column) for column in _COPY_COLUMNS),
     )
+    prefix = f"{_copy_text(str(dataset.pk))}\t{_copy_text(str(batch.pk))}\t"
+    periods: dict[tuple[datetime.date, str], str] = {}
+    sheets: dict[str, str] = {}
+    separators = len(OBSERVATION_DIMENSIONS) - 1
     # psycopg's own cursor raises psycopg's errors: wrapped, a lost connection is django.db's
     # OperationalError like any other query's (told in one line by the command line).
     with (
@@ -80,21 +103,31 @@ def _copy(
         connection.cursor() as cursor,
         cursor.cursor.copy(statement) as copy,
     ):
+        lines: list[str] = []
+        size = 0
         for row in rows:
             if stop_at_first_issue and result.issue_count:
                 continue
-            copy.write_row(
-                (
-                    dataset.pk,
-                    batch.pk,
-                    row.period,
-                    row.period_type,
-                    *row.coordinates,
-                    row.value,
-                    row.sheet,
-                    row.row,
-                )
-            )
+            period = periods.get((row.period, row.period_type))
+            if period is None:
+                period = f"{row.period.isoformat()}\t{_copy_text(row.period_type)}\t"
+                periods[(row.period, row.period_type)] = period
+            codes = "\t".join(row.coordinates)
+            # Only the tabs the join put there, and nothing else to escape (checks in C).
+            if codes.count("\t") != separators or "\\" in codes or "\n" in codes or "\r" in codes:
+                codes = "\t".join(_copy_text(code) for code in row.coordinates)
+            sheet = sheets.get(row.sheet)
+            if sheet is None:
+                sheet = sheets[row.sheet] = _copy_text(row.sheet)
+            line = f"{prefix}{period}{codes}\t{row.value}\t{sheet}\t{row.row}\n"
+            lines.append(line)
+            size += len(line)
+            if size >= _COPY_BLOCK:
+                copy.write("".join(lines))
+                lines.clear()
+                size = 0
+        if lines:
+            copy.write("".join(lines))
 
 
 def _observation(batch: ImportBatch, dataset: Dataset, row: ParsedObservation) -> Observation:

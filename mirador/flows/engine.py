@@ -5,8 +5,9 @@ own. The engine owns everything formats share: finding the encoding (UTF-8, UTF-
 UTF-16 with BOM, else Latin-1) and the delimiter, refusing empty and binary files, the header
 row and the rows around it, periods (calendar or US fiscal), value maps to codes with country
 names resolved by `flows.country_names`, counts, and the duplicated-coordinate rule. It streams
-rows with the csv module and never holds the file; it yields observations one at a time and
-records every problem as an `ImportIssue` naming file, sheet, row, column, value and reason.
+rows through `flows.readers` (CSV files, XLSX workbooks) and never holds the file; it yields
+observations one at a time and records every problem as an `ImportIssue` naming file, sheet,
+row, column, value and reason.
 Storing (all or nothing) is `flows.services.batch_import`'s job.
 
 A mapping, with every key the engine reads (see formats/cbp_sbo_encounters.toml):
@@ -146,6 +147,9 @@ FORMATS_DIR = Path(__file__).resolve().parent / "formats"
 MAX_ISSUES_KEPT = 10_000
 _SNIFF_BYTES = 64 * 1024
 _HASH_CHUNK = 1024 * 1024
+# How an OLE compound file begins: an Excel 97-2003 workbook (.xls), and also any workbook
+# saved with a password (Excel encrypts it inside such a file).
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _READERS = ("csv", "xlsx")  # flows.readers reads each
 _PERIOD_RULES = ("calendar-month", "us-fiscal-month", "calendar-year")
 _EMPTY_RULES = ("error", "skip", "zero")
@@ -511,10 +515,64 @@ def load_mapping(path: Path) -> Mapping:
         ) from error
 
 
+# The keys each section of a mapping may have: any other is a mistake (a typo such as
+# "stop-at" would otherwise be ignored and the mapping read as if it were not there).
+_SECTION_KEYS = {
+    "[format]": frozenset(
+        {"code", "name", "dataset", "sum_duplicates", "source", "family", "family_name"}
+    ),
+    "[reader]": frozenset(
+        {"type", "encoding", "delimiter", "sheet", "header_row", "header_rows", "drop", "stop_at"}
+    ),
+    "[period]": frozenset({"rule", "year", "month", "year_value"}),
+    "[value]": frozenset({"column", "set", "empty"}),
+    "[[values]]": frozenset({"column", "set", "empty"}),
+    "[wide]": frozenset(
+        {
+            "headers",
+            "dimension",
+            "columns_after",
+            "countries",
+            "map",
+            "skip_non_countries",
+            "empty",
+            "missing",
+            "zeros",
+            "skip_columns",
+        }
+    ),
+    "[dimensions]": frozenset(
+        {"column", "countries", "map", "skip_non_countries", "several", "separator", "patterns"}
+    ),
+    "[records]": frozenset({"kind", "fields"}),
+}
+
+
+def _refuse_unknown_keys(section: Any, where: str, kind: str = "") -> None:
+    """A MappingError naming the section and every key of it the engine does not read."""
+    if not isinstance(section, dict):
+        return  # what the section must be is told where it is read
+    known = _SECTION_KEYS[kind or where]
+    unknown = sorted(str(key) for key in section if key not in known)
+    if unknown:
+        raise MappingError(
+            _("%(where)s has no key %(keys)s; its keys are: %(known)s.")
+            % {
+                "where": where,
+                "keys": ", ".join(f"“{key}”" for key in unknown),
+                "known": ", ".join(sorted(known)),
+            }
+        )
+
+
 def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
     fmt = raw["format"]
     reader = raw.get("reader", {})
     period = raw["period"]
+    for where in ("[format]", "[reader]", "[period]", "[value]", "[wide]", "[records]"):
+        _refuse_unknown_keys(raw.get(where.strip("[]"), {}), where)
+    for spec in _as_list(raw.get("values", [])):
+        _refuse_unknown_keys(spec, "[[values]]")
     if reader.get("type", "csv") not in _READERS:
         raise MappingError(_("[reader] type must be one of: %s.") % ", ".join(_READERS))
     if period.get("rule") not in _PERIOD_RULES:
@@ -595,6 +653,7 @@ def _parse_mapping(raw: dict[str, Any], path: Path) -> Mapping:
 
 def _parse_dimension(name: str, spec: dict[str, Any]) -> DimensionSpec:
     where = f"[dimensions.{name}]"
+    _refuse_unknown_keys(spec, where, "[dimensions]")
     countries = bool(spec.get("countries", False))
     several = str(spec.get("several", "")).strip()
     separator = str(spec.get("separator", ""))
@@ -743,6 +802,15 @@ def inspect_file(path: Path, *, encoding: str = "auto", reader: str = "csv") -> 
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+        if head.startswith(_OLE_SIGNATURE):
+            raise ImportFileError(
+                _(
+                    "The file %(name)s is not an Excel workbook (XLSX) but an old one (.xls) or "
+                    "a password-protected one: open it in Excel, remove the password if it has "
+                    "one, and save it as .xlsx."
+                )
+                % {"name": name}
+            )
         if reader == "xlsx":
             if not head.startswith(b"PK\x03\x04"):
                 raise ImportFileError(
@@ -1343,6 +1411,7 @@ def _bind_columns(
     for index, name in enumerate(header):
         folded.setdefault(name.casefold(), index)
     missing = False
+    reported: set[str] = set()
 
     def find(names: tuple[str, ...]) -> int:
         nonlocal missing
@@ -1350,6 +1419,9 @@ def _bind_columns(
             if name.casefold() in folded:
                 return folded[name.casefold()]
         missing = True
+        if names[0].casefold() in reported:  # two parts of the mapping read it: told once
+            return -1
+        reported.add(names[0].casefold())
         issue(
             row,
             names[0],

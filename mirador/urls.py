@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("mirador.core.urls")),
     path("accounts/", include("mirador.accounts.urls")),
     path("people/", include("mirador.people.urls")),
+    path("reception/", include("mirador.returns.urls")),
     path("observatory/imports/", include("mirador.flows.urls")),
     path("api/v1/", api.urls),
     path("api/docs", core_views.api_docs, name="api_docs"),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from mirador.returns import views
+
+app_name = "returns"
+urlpatterns = [
+    path("", views.centre_list, name="centres"),
+    path("<uuid:centre_id>/", views.centre_day, name="centre"),
+    path("<uuid:centre_id>/register/", views.arrival_new, name="register"),
+    path("arrivals/<uuid:arrival_id>/", views.arrival_detail, name="arrival"),
+    path("arrivals/<uuid:arrival_id>/assistance/", views.assistance_add, name="assistance"),
+]

@@ -1,0 +1,390 @@
+"""Reception centre pages: the centres one works at, a centre's day (capacity warning,
+expected passengers, arrivals), registering an arrival, and the arrival with the assistance
+given on the spot.
+
+A centre abroad, or a passenger or arrival the user may not read, answers 404 like one that
+does not exist. Every read and write goes through returns.selectors and returns.services,
+which check the permission rules and audit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mirador.accounts.models import User
+from mirador.core.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from mirador.core.models import ReceptionCentre
+from mirador.people.selectors import person_get
+from mirador.people.services import DocumentData
+from mirador.returns import selectors, services
+from mirador.returns.forms import ArrivalForm, AssistanceForm
+from mirador.returns.matching import Identity
+from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
+
+ARRIVALS_PER_PAGE = 50
+CAPACITY_DAYS_SHOWN = 3
+
+
+def _signed_in(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required has sent anonymous visitors away
+        raise PermissionDenied
+    return user
+
+
+def _day(request: HttpRequest) -> datetime.date:
+    value = request.GET.get("date", "")
+    try:
+        return datetime.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+def _day_label(day: datetime.date) -> str:
+    today = timezone.localdate()
+    if day == today:
+        return _("Today")
+    if day == today + datetime.timedelta(days=1):
+        return _("Tomorrow")
+    return date_format(day, "DATE_FORMAT")
+
+
+def _centre(user: User, centre_id: uuid.UUID) -> ReceptionCentre:
+    try:
+        return selectors.centre_for_work(user=user, centre_id=centre_id)
+    except NotFoundError:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def centre_list(request: HttpRequest) -> HttpResponse:
+    user = _signed_in(request)
+    centres = list(selectors.centres_worked_by(user=user).order_by("name"))
+    return render(request, "returns/centre_list.html", {"centres": centres})
+
+
+@login_required
+@require_GET
+def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
+    user = _signed_in(request)
+    centre = _centre(user, centre_id)
+    day = _day(request)
+    capacity = selectors.centre_capacity(
+        user=user, centre=centre, start=day, days=CAPACITY_DAYS_SHOWN
+    )
+    passengers = selectors.expected_passengers(user=user, centre=centre, day=day)
+    summary = selectors.centre_day_summary(user=user, centre=centre, day=day)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    arrivals = selectors.arrivals_for_centre_day(
+        user=user,
+        centre=centre,
+        day=day,
+        limit=ARRIVALS_PER_PAGE,
+        offset=(page - 1) * ARRIVALS_PER_PAGE,
+    )
+    manifests: dict[uuid.UUID, dict[str, Any]] = {}
+    for passenger in passengers:
+        group = manifests.setdefault(
+            passenger.manifest_id, {"manifest": passenger.manifest, "passengers": []}
+        )
+        group["passengers"].append(passenger)
+    contingency = request.GET.get("contingency") == "1"
+    return render(
+        request,
+        "returns/centre_day.html",
+        {
+            "centre": centre,
+            "day": day,
+            "today": timezone.localdate(),
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+            "capacity": capacity,
+            "over_capacity": [
+                (_day_label(entry.day), entry) for entry in capacity if entry.over_capacity
+            ],
+            "manifests": list(manifests.values()),
+            "summary": summary,
+            "arrivals": arrivals,
+            "page": page,
+            "has_next_page": len(arrivals) == ARRIVALS_PER_PAGE,
+            "contingency": contingency,
+        },
+    )
+
+
+def _passenger(user: User, centre: ReceptionCentre, passenger_id: str) -> ManifestPassenger:
+    try:
+        passenger = selectors.passenger_get(user=user, passenger_id=passenger_id)
+    except NotFoundError:
+        raise Http404 from None
+    if passenger.manifest.centre_id != centre.pk:
+        raise Http404
+    return passenger
+
+
+def _initial_from_passenger(passenger: ManifestPassenger) -> dict[str, Any]:
+    return {
+        "given_names": passenger.given_names,
+        "first_surname": passenger.first_surname,
+        "second_surname": passenger.second_surname,
+        "birth_year": passenger.birth_year,
+        "birth_month": passenger.birth_month,
+        "birth_day": passenger.birth_day,
+        "sex": passenger.sex,
+        "nationality": passenger.nationality_id,
+        "document_kind": "passport" if passenger.document_number else "",
+        "document_number": passenger.document_number,
+        "returned_from": passenger.manifest.sending_country_id,
+        "means": passenger.manifest.means,
+    }
+
+
+def _identity_for_search(data: dict[str, Any]) -> Identity:
+    number = data.get("document_number") or ""
+    return Identity(
+        given_names=data.get("given_names") or "",
+        first_surname=data.get("first_surname") or "",
+        second_surname=data.get("second_surname") or "",
+        birth_year=data.get("birth_year"),
+        birth_month=data.get("birth_month"),
+        birth_day=data.get("birth_day"),
+        sex=data.get("sex") or "U",
+        document_numbers=(number,) if number else (),
+    )
+
+
+def _add_service_errors(form: ArrivalForm, error: ApplicationError) -> None:
+    fields = error.details.get("fields")
+    if isinstance(fields, dict) and fields:
+        for service_field, field_messages in fields.items():
+            for message in field_messages:
+                form.add_error(form.form_field(service_field), message)
+    else:
+        form.add_error(None, error.message)
+
+
+def _register(
+    user: User,
+    centre: ReceptionCentre,
+    passenger: ManifestPassenger | None,
+    form: ArrivalForm,
+    shown_candidates: list[str],
+) -> Arrival:
+    data = form.cleaned_data
+    if form.contingency:
+        return services.arrival_register_contingency(
+            actor=user,
+            centre=centre,
+            idempotency_key=data["idempotency_key"],
+            given_names=data["given_names"],
+            first_surname=data["first_surname"],
+            sex=data["sex"],
+            birth_year=data["birth_year"],
+            is_child=data["is_child"],
+            manifest_passenger=passenger,
+        )
+    nationality = data["nationality"]
+    documents = []
+    if data["document_number"]:
+        documents.append(
+            DocumentData(
+                kind=data["document_kind"] or "other",
+                number=data["document_number"],
+                issuing_country=nationality.pk if nationality else centre.country_id,
+            )
+        )
+    confirmed = None
+    rejected = []
+    if data["consent_tracing"]:
+        chosen = data.get("confirmed_person") or ""
+        for person_id in shown_candidates:
+            person = person_get(user=user, person_id=person_id, reason="repeat return")
+            if person_id == chosen:
+                confirmed = person
+            else:
+                rejected.append(person)
+    identity = services.IdentityData(
+        given_names=data["given_names"],
+        first_surname=data["first_surname"],
+        second_surname=data["second_surname"],
+        birth_year=data["birth_year"],
+        birth_month=data["birth_month"],
+        birth_day=data["birth_day"],
+        sex=data["sex"],
+        nationality=nationality.pk if nationality else None,
+        is_child=data["is_child"],
+        documents=documents,
+    )
+    return services.arrival_register(
+        actor=user,
+        centre=centre,
+        idempotency_key=data["idempotency_key"],
+        manifest_passenger=passenger,
+        identity=None if confirmed is not None else identity,
+        confirmed_person=confirmed,
+        rejected_candidates=rejected,
+        returned_from=data["returned_from"],
+        means=data["means"] or None,
+        time_abroad=data["time_abroad"],
+        migration_reasons=data["migration_reasons"],
+        travelling_with=data["travelling_with"],
+        relationship=data["relationship"],
+        consent_follow_up=data["consent_follow_up"],
+        consent_tracing=data["consent_tracing"],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
+    """Register an arrival: a manifest passenger (`?passenger=`, pre-filled) or a walk-in;
+    `?contingency=1` keeps only the essential fields. "Search earlier returns" posts the
+    form back with the repeat-return candidates; "Register" saves."""
+    user = _signed_in(request)
+    centre = _centre(user, centre_id)
+    source = request.POST if request.method == "POST" else request.GET
+    passenger_id = source.get("passenger", "")
+    passenger = _passenger(user, centre, passenger_id) if passenger_id else None
+    contingency = source.get("contingency") == "1"
+    today = timezone.localdate()
+    companions = (
+        []
+        if contingency
+        else selectors.arrivals_for_centre_day(
+            user=user, centre=centre, day=today, limit=selectors.MAX_ARRIVALS_PAGE
+        )
+    )
+    initial = _initial_from_passenger(passenger) if passenger else {}
+    form_kwargs: dict[str, Any] = {"companions": companions, "contingency": contingency}
+    search = None
+    if request.method == "POST":
+        # The candidates are searched again from what was posted, so that a choice is
+        # only ever among persons the user may read and who consented.
+        probe = ArrivalForm(request.POST, **form_kwargs)
+        probe.is_valid()
+        data = getattr(probe, "cleaned_data", {})
+        if not contingency and data.get("consent_tracing") and data.get("given_names"):
+            search = selectors.repeat_candidates(
+                user=user, identity=_identity_for_search(data), consent_tracing=True
+            )
+        form = ArrivalForm(
+            request.POST, candidates=search.candidates if search else [], **form_kwargs
+        )
+        shown = request.POST.getlist("shown_candidate")
+        if request.POST.get("action") == "register" and form.is_valid():
+            try:
+                arrival = _register(user, centre, passenger, form, shown)
+            except (NotFoundError, PermissionDeniedError):
+                raise Http404 from None
+            except ApplicationError as error:
+                _add_service_errors(form, error)
+            else:
+                return _after_registering(request, user, centre, arrival)
+    else:
+        form = ArrivalForm(initial=initial, **form_kwargs)
+    return render(
+        request,
+        "returns/arrival_form.html",
+        {
+            "centre": centre,
+            "passenger": passenger,
+            "form": form,
+            "contingency": contingency,
+            "search": search,
+            "today": today,
+        },
+    )
+
+
+def _after_registering(
+    request: HttpRequest, user: User, centre: ReceptionCentre, arrival: Arrival
+) -> HttpResponse:
+    if arrival.is_unaccompanied:
+        messages.warning(
+            request,
+            _(
+                "Unaccompanied child: the arrival is flagged and the protection officers "
+                "were alerted. Keep the child with the centre's staff until protection "
+                "takes over."
+            ),
+        )
+    try:
+        selectors.arrival_get(user=user, arrival_id=arrival.pk, audit=False)
+    except NotFoundError:
+        # A child's record opens for protection officers only: the officer goes back to
+        # the day, with the banner.
+        messages.success(
+            request,
+            _("The arrival was registered. Only protection officers can open this record."),
+        )
+        return redirect(reverse("returns:centre", args=[centre.pk]))
+    messages.success(request, _("The arrival was registered."))
+    return redirect("returns:arrival", arrival_id=arrival.pk)
+
+
+@login_required
+@require_GET
+def arrival_detail(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
+    user = _signed_in(request)
+    try:
+        arrival = selectors.arrival_get(user=user, arrival_id=arrival_id)
+    except NotFoundError:
+        raise Http404 from None
+    return render(
+        request,
+        "returns/arrival_detail.html",
+        {
+            "arrival": arrival,
+            "assistance_kinds": AssistanceKind.choices,
+            "day": timezone.localtime(arrival.arrived_at).date(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def assistance_add(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
+    user = _signed_in(request)
+    try:
+        arrival = selectors.arrival_get(user=user, arrival_id=arrival_id, audit=False)
+    except NotFoundError:
+        raise Http404 from None
+    form = AssistanceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assistance_record(
+                actor=user,
+                arrival=arrival,
+                kind=form.cleaned_data["kind"],
+                quantity=form.cleaned_data["quantity"] or 1,
+            )
+        except (NotFoundError, PermissionDeniedError):
+            raise Http404 from None
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Recorded: %(kind)s.")
+                % {"kind": AssistanceKind(form.cleaned_data["kind"]).label},
+            )
+    else:
+        messages.error(request, _("Choose a kind of assistance."))
+    return redirect("returns:arrival", arrival_id=arrival.pk)

@@ -288,7 +288,17 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             request.POST, candidates=search.candidates if search else [], **form_kwargs
         )
         shown = request.POST.getlist("shown_candidate")
-        if request.POST.get("action") == "register" and form.is_valid():
+        # Candidates found and not yet shown to the officer are shown first: confirming
+        # one or rejecting them all is the officer's decision.
+        unseen_candidates = bool(
+            search and search.candidates and not request.POST.get("candidates_searched")
+        )
+        if request.POST.get("action") == "register" and unseen_candidates:
+            form.is_valid()
+            form.add_error(
+                None, _("Earlier returns may be this person: confirm one or choose none.")
+            )
+        elif request.POST.get("action") == "register" and form.is_valid():
             try:
                 arrival = _register(user, centre, passenger, form, shown)
             except (NotFoundError, PermissionDeniedError):

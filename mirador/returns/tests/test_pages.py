@@ -249,3 +249,34 @@ def test_assistance_is_recorded_with_one_click(
     ]
     assert client_for(users["officer.gt"]).post(assistance_url, {"kind": "food"}).status_code == 404
     assert AssistanceGiven.objects.count() == 2
+
+
+def test_a_repeat_returnee_is_found_and_confirmed_before_registering(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    client = client_for(users["officer.hn"])
+    identity = {"document_kind": "passport", "document_number": "F8812345"}
+    client.post(_register_url(airport_hn), _form_data(consent_tracing="on", **identity))
+    earlier = Arrival.objects.get()
+
+    shown = client.post(_register_url(airport_hn), _form_data(consent_tracing="on", **identity))
+    assert shown.status_code == 200
+    candidates = shown.context["search"].candidates
+    assert [candidate.person.pk for candidate in candidates] == [earlier.person_id]
+    page = shown.content.decode()
+    assert f'value="{earlier.person_id}"' in page
+    assert "confirm one or choose none" in page
+    assert Arrival.objects.count() == 1
+
+    confirmed = client.post(
+        _register_url(airport_hn),
+        _form_data(
+            consent_tracing="on",
+            candidates_searched="1",
+            shown_candidate=str(earlier.person_id),
+            confirmed_person=str(earlier.person_id),
+            **identity,
+        ),
+    )
+    assert confirmed.status_code == 302
+    assert list(Arrival.objects.values_list("person_id", flat=True)) == [earlier.person_id] * 2

@@ -280,3 +280,29 @@ def test_a_repeat_returnee_is_found_and_confirmed_before_registering(
     )
     assert confirmed.status_code == 302
     assert list(Arrival.objects.values_list("person_id", flat=True)) == [earlier.person_id] * 2
+
+
+def test_the_candidates_area_refreshes_through_htmx(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    client = client_for(users["officer.hn"])
+    identity = {"document_kind": "passport", "document_number": "F8812346"}
+    client.post(_register_url(airport_hn), _form_data(consent_tracing="on", **identity))
+    earlier = Arrival.objects.get()
+    form = client.get(_register_url(airport_hn)).content.decode()
+    assert 'id="candidates-area"' in form and "change from:#id_consent_tracing" in form
+
+    refreshed = client.post(
+        _register_url(airport_hn),
+        _form_data(consent_tracing="on", action="candidates", **identity),
+        headers={"HX-Request": "true"},
+    )
+    area = refreshed.content.decode().split('id="candidates-area"')[1]
+    assert f'value="{earlier.person_id}"' in area
+    without_consent = client.post(
+        _register_url(airport_hn),
+        _form_data(action="candidates", **identity),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert f'value="{earlier.person_id}"' not in without_consent
+    assert Arrival.objects.count() == 1

@@ -36,6 +36,7 @@ from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
 
 ARRIVALS_PER_PAGE = 50
 CAPACITY_DAYS_SHOWN = 3
+WARNING_DAYS_ON_LIST = 2
 
 
 def _signed_in(request: HttpRequest) -> User:
@@ -73,7 +74,20 @@ def _centre(user: User, centre_id: uuid.UUID) -> ReceptionCentre:
 @require_GET
 def centre_list(request: HttpRequest) -> HttpResponse:
     user = _signed_in(request)
-    centres = list(selectors.centres_worked_by(user=user).order_by("name"))
+    centres = [
+        {
+            "centre": centre,
+            # Today's and tomorrow's warnings show on the list, so none is missed.
+            "warnings": [
+                (_day_label(entry.day), entry)
+                for entry in selectors.centre_capacity(
+                    user=user, centre=centre, days=WARNING_DAYS_ON_LIST
+                )
+                if entry.over_capacity
+            ],
+        }
+        for centre in selectors.centres_worked_by(user=user).order_by("name")
+    ]
     return render(request, "returns/centre_list.html", {"centres": centres})
 
 

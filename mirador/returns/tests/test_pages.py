@@ -112,6 +112,11 @@ def test_the_day_shows_expected_passengers_and_the_capacity_warning(
     # Today is within capacity: no warning for it.
     assert "Today:" not in warning[: warning.index("</div>")]
 
+    listing = client_for(users["officer.hn"]).get(reverse("returns:centres")).content.decode()
+    assert (
+        f"Tomorrow: {len(tomorrow_rows)} expected for {airport_hn.daily_capacity} places" in listing
+    )
+
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     next_day = client_for(users["officer.hn"]).get(
         _day_url(airport_hn), {"date": tomorrow.isoformat()}

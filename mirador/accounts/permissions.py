@@ -248,6 +248,11 @@ def centres_worked_filter(user: AnyUser | None) -> Q:
     return Q(country_id=member.country_id)
 
 
+def can_do_reception_work(user: AnyUser | None) -> bool:
+    """Works at reception centres at all (the navigation's "Reception" link)."""
+    return _reception_worker(user) is not None
+
+
 def can_work_at_centre(user: AnyUser | None, centre_country_id: str) -> bool:
     """May read the centre's manifests, register arrivals there and record assistance."""
     member = _reception_worker(user)

@@ -18,8 +18,6 @@ def mirador(request: HttpRequest) -> dict[str, object]:
             "import_figures": permissions.can_import_figures(user),
             "view_audit_log": permissions.can_view_audit_log(user),
             "use_admin": permissions.can_use_admin(user),
-            "work_reception": permissions.can_work_at_centre(
-                user, getattr(user, "country_id", None) or ""
-            ),
+            "work_reception": permissions.can_do_reception_work(user),
         },
     }

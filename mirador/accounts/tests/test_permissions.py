@@ -336,3 +336,12 @@ def test_a_honduran_reception_centre_is_worked_by_honduran_officials_only(
         "alerts": permissions.can_view_protection_alerts(user, "HN"),
     }
     assert {name for name, granted in allowed.items() if granted} == RECEPTION_HN.get(who, set())
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_the_reception_link_is_for_those_who_work_at_some_centre(world: World, who: str) -> None:
+    user = world.users[who]
+    works_somewhere = any(
+        permissions.can_work_at_centre(user, country) for country in ("HN", "GT", "SV")
+    )
+    assert permissions.can_do_reception_work(user) is works_somewhere

@@ -16,9 +16,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 from mirador.accounts.api import router as accounts_router
 from mirador.accounts.auth import api_auth
 from mirador.core.errors import ApplicationError
+from mirador.directory.api import router as directory_router
+from mirador.documents.api import router as documents_router
 from mirador.flows.api import router as flows_router
 from mirador.people.api import router as people_router
 from mirador.returns.api import router as returns_router
+from mirador.screening.api import router as screening_router
 
 api = NinjaAPI(
     title="Mirador API",
@@ -83,3 +86,6 @@ api.add_router("/auth/", accounts_router)
 api.add_router("/people/", people_router)
 api.add_router("/imports/", flows_router)
 api.add_router("/returns/", returns_router)
+api.add_router("/screening/", screening_router)
+api.add_router("/documents/", documents_router)
+api.add_router("/directory/", directory_router)

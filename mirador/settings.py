@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "mirador.people",
     "mirador.flows",
     "mirador.returns",
+    "mirador.screening",
+    "mirador.documents",
+    "mirador.directory",
 ]
 
 MIDDLEWARE = [

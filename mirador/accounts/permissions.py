@@ -75,18 +75,19 @@ def _sees_whole_country(user: User) -> bool:
     return user.organisation is not None and user.organisation.is_government
 
 
-def persons_visible_filter(user: AnyUser | None) -> Q:
-    """A filter on Person selecting exactly the records `user` may read."""
+def persons_visible_filter(user: AnyUser | None, *, prefix: str = "") -> Q:
+    """A filter on Person selecting exactly the records `user` may read. With `prefix` (e.g.
+    "person__"), the same filter on a model that points to Person."""
     member = case_user(user)
     if member is None:
         return Q(pk__in=[])
     scope = Q(pk__in=[])
     if _sees_whole_country(member):
-        scope |= Q(country_id=member.country_id)
+        scope |= Q(**{f"{prefix}country_id": member.country_id})
     if member.organisation_id is not None:
-        scope |= Q(shares__organisation_id=member.organisation_id)
+        scope |= Q(**{f"{prefix}shares__organisation_id": member.organisation_id})
     if not can_read_sensitive_records(member):
-        scope &= Q(is_child=False, is_trafficking_victim=False)
+        scope &= Q(**{f"{prefix}is_child": False, f"{prefix}is_trafficking_victim": False})
     return scope
 
 
@@ -289,4 +290,109 @@ def can_view_protection_alerts(user: AnyUser | None, country_id: str) -> bool:
     member = _reception_worker(user)
     return (
         member is not None and member.role in PROTECTION_ROLES and member.country_id == country_id
+    )
+
+
+# --- Screening (mirador.screening) ----------------------------------------------------------
+#
+# Screening happens at the centre, right after registration, by whoever may work there on
+# that person. Its answers are the person's data; a flag about a child or about trafficking
+# indicators is for the protection role only, like the records themselves.
+
+
+def can_screen_arrival(user: AnyUser | None, *, centre_country_id: str, person: Person) -> bool:
+    """May answer the screening questions of an arrival and act on its flags."""
+    return can_work_at_centre(user, centre_country_id) and can_view_person(user, person)
+
+
+def screening_flags_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on screening.RiskFlag (which has `arrival` and `is_restricted`): flags of
+    arrivals `user` may see; restricted flags (children, trafficking) for protection roles."""
+    member = _reception_worker(user)
+    if member is None:
+        return Q(pk__in=[])
+    scope = Q(
+        arrival__centre__country_id=member.country_id,
+        arrival__person__country_id=member.country_id,
+    )
+    if not can_read_sensitive_records(member):
+        scope &= Q(
+            is_restricted=False,
+            arrival__person__is_child=False,
+            arrival__person__is_trafficking_victim=False,
+        )
+    return scope
+
+
+# --- Identity documents (mirador.documents) ------------------------------------------------
+#
+# Requests for identity documents are kept by the government officials who register persons
+# (reception, consular and protection officers of the person's country); caseworkers of
+# organisations the person was shared with follow them (read only).
+
+
+def can_request_identity_document(user: AnyUser | None, person: Person) -> bool:
+    """May record that a person needs a document, and that it was requested, issued or
+    delivered."""
+    member = case_user(user)
+    return (
+        member is not None
+        and member.role in REGISTERING_ROLES
+        and _sees_whole_country(member)
+        and member.country_id == person.country_id
+        and can_view_person(member, person)
+    )
+
+
+def document_requests_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on documents.DocumentRequest (which has `person`)."""
+    return persons_visible_filter(user, prefix="person__")
+
+
+# --- Services directory and referrals (mirador.directory) ----------------------------------
+#
+# The directory is public. Administrators keep any provider's entry; a provider's own staff
+# (users of the provider's organisation) keep theirs. A referral sends a person's case to a
+# service: the case roles who may read the person refer; the provider's staff accept, decline
+# or complete it. Referrals are read by the referring organisation and the provider's
+# organisation, and only where the person's record is readable by the user (a child's
+# referral needs the protection role, as the child's record does).
+
+
+def can_edit_provider(user: AnyUser | None, provider_organisation_id: object | None) -> bool:
+    member = active_user(user)
+    if member is None:
+        return False
+    if is_administrator(member):
+        return True
+    return (
+        provider_organisation_id is not None
+        and member.role in PERSONAL_DATA_ROLES
+        and member.organisation_id == provider_organisation_id
+    )
+
+
+def can_refer_person(user: AnyUser | None, person: Person) -> bool:
+    return can_view_person(user, person)
+
+
+def referrals_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on directory.Referral (which has `person`, `sender_organisation` and
+    `service__provider__organisation`)."""
+    member = case_user(user)
+    if member is None or member.organisation_id is None:
+        return Q(pk__in=[])
+    ends = Q(sender_organisation_id=member.organisation_id) | Q(
+        service__provider__organisation_id=member.organisation_id
+    )
+    return ends & persons_visible_filter(member, prefix="person__")
+
+
+def can_answer_referral(user: AnyUser | None, provider_organisation_id: object | None) -> bool:
+    """May accept, decline or complete a referral made to the provider."""
+    member = case_user(user)
+    return (
+        member is not None
+        and provider_organisation_id is not None
+        and member.organisation_id == provider_organisation_id
     )

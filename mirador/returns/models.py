@@ -217,6 +217,9 @@ class AlertStatus(models.TextChoices):
 
 class AlertReason(models.TextChoices):
     UNACCOMPANIED_MINOR = "unaccompanied-minor", _("Unaccompanied minor")
+    # Raised by screening (mirador.screening) when an answer needs the protection authority.
+    TRAFFICKING_INDICATORS = "trafficking-indicators", _("Trafficking indicators")
+    PROTECTION_RISK = "protection-risk", _("Protection risk")
 
 
 class ProtectionAlert(BaseModel):

@@ -44,6 +44,8 @@ from mirador.returns.schemas import (
     CentreDayOut,
     CentreOut,
     ContingencyIn,
+    ContingencyStateOut,
+    ContingencySwitchIn,
     IntakeDayOut,
     ManifestCancelIn,
     ManifestCreateIn,
@@ -148,6 +150,55 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID, day: datetime.date | 
     user = request_user(request)
     centre = selectors.centre_for_figures(user=user, centre_id=centre_id)
     return selectors.centre_day_summary(user=user, centre=centre, day=day or timezone.localdate())
+
+
+def _contingency_out(centre: Any, period: Any) -> dict[str, Any]:
+    return {
+        "centre_id": centre.pk,
+        "active": period is not None and period.ended_at is None,
+        "started_at": period.started_at if period else None,
+        "reason": period.reason if period else "",
+        "ended_at": period.ended_at if period else None,
+    }
+
+
+@router.get(
+    "/centres/{centre_id}/contingency",
+    response=ContingencyStateOut,
+    summary="Whether a centre is in contingency mode",
+)
+def centre_contingency(request: HttpRequest, centre_id: uuid.UUID) -> dict[str, Any]:
+    user = request_user(request)
+    centre = selectors.centre_for_figures(user=user, centre_id=centre_id)
+    return _contingency_out(centre, selectors.centre_contingency(centre=centre))
+
+
+@router.post(
+    "/centres/{centre_id}/contingency",
+    response=ContingencyStateOut,
+    summary="Switch a centre to contingency mode",
+)
+def centre_contingency_start(
+    request: HttpRequest, centre_id: uuid.UUID, payload: ContingencySwitchIn
+) -> dict[str, Any]:
+    """From now on the centre's registration asks only the essential fields and marks each
+    arrival to be completed later (D-R4). Switching on twice is one switch."""
+    user = request_user(request)
+    centre = selectors.centre_for_work(user=user, centre_id=centre_id)
+    period = services.centre_contingency_start(actor=user, centre=centre, reason=payload.reason)
+    return _contingency_out(centre, period)
+
+
+@router.delete(
+    "/centres/{centre_id}/contingency",
+    response=ContingencyStateOut,
+    summary="Switch a centre back to full registration",
+)
+def centre_contingency_end(request: HttpRequest, centre_id: uuid.UUID) -> dict[str, Any]:
+    user = request_user(request)
+    centre = selectors.centre_for_work(user=user, centre_id=centre_id)
+    period = services.centre_contingency_end(actor=user, centre=centre)
+    return _contingency_out(centre, period)
 
 
 @router.get(
@@ -432,6 +483,8 @@ def arrival_complete(
             if payload.returned_from
             else None
         ),
+        means=payload.means,
+        home_subdivision=services.subdivision_from_code(payload.home_subdivision),
         time_abroad=payload.time_abroad,
         migration_reasons=payload.migration_reasons,
         consent_follow_up=payload.consent_follow_up,

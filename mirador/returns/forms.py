@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mirador.core.models import Country
+from mirador.core.models import Country, Subdivision
 from mirador.people.models import DocumentKind, Relationship, Sex
 from mirador.returns.models import Arrival, AssistanceKind, Means, MigrationReason, TimeAbroad
 
@@ -18,7 +18,7 @@ SERVICE_FIELDS = {
     "documents.0.number": "document_number",
     "documents.0.issuing_country": "document_number",
     "manifest_passenger": None,
-    "contacts": None,
+    "contacts": "phone",
     "arrived_at": None,
 }
 
@@ -66,6 +66,12 @@ class ArrivalForm(forms.Form):
     means = forms.ChoiceField(
         label=_("Means of transport"), choices=[("", "—"), *Means.choices], required=False
     )
+    home_subdivision = forms.ModelChoiceField(
+        label=_("Department going home to"),
+        queryset=Subdivision.objects.none(),
+        required=False,
+        help_text=_("Where the person will live: their department of origin in the figures."),
+    )
     time_abroad = forms.ChoiceField(
         label=_("Time abroad"), choices=TimeAbroad.choices, initial=TimeAbroad.UNKNOWN
     )
@@ -90,6 +96,12 @@ class ArrivalForm(forms.Form):
             "or guardian."
         ),
     )
+    phone = forms.CharField(
+        label=_("Telephone"),
+        max_length=40,
+        required=False,
+        help_text=_("A number where the person can be reached after leaving the centre."),
+    )
     consent_follow_up = forms.BooleanField(label=_("Consents to follow-up contact"), required=False)
     consent_tracing = forms.BooleanField(
         label=_("Consents to tracing and matching with earlier returns"), required=False
@@ -104,9 +116,13 @@ class ArrivalForm(forms.Form):
         companions: list[Arrival] | None = None,
         candidates: list[Any] | None = None,
         contingency: bool = False,
+        country_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["home_subdivision"].queryset = Subdivision.objects.filter(  # type: ignore[attr-defined]
+            country_id=country_id
+        ).order_by("code")
         if not self.is_bound and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = uuid.uuid4().hex
         companions = companions or []
@@ -138,6 +154,52 @@ class ArrivalForm(forms.Form):
 CONTINGENCY_FIELDS = frozenset(
     {"idempotency_key", "given_names", "first_surname", "birth_year", "sex", "is_child"}
 )
+
+
+class ArrivalCompletionForm(forms.Form):
+    """What contingency mode left out of a registration."""
+
+    returned_from = forms.ModelChoiceField(
+        label=_("Returned from"), queryset=Country.objects.all(), required=False
+    )
+    means = forms.ChoiceField(
+        label=_("Means of transport"), choices=[("", "—"), *Means.choices], required=False
+    )
+    home_subdivision = forms.ModelChoiceField(
+        label=_("Department going home to"), queryset=Subdivision.objects.none(), required=False
+    )
+    time_abroad = forms.ChoiceField(
+        label=_("Time abroad"), choices=TimeAbroad.choices, initial=TimeAbroad.UNKNOWN
+    )
+    migration_reasons = forms.MultipleChoiceField(
+        label=_("Reasons for migrating"),
+        choices=MigrationReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    consent_follow_up = forms.BooleanField(label=_("Consents to follow-up contact"), required=False)
+    consent_tracing = forms.BooleanField(
+        label=_("Consents to tracing and matching with earlier returns"), required=False
+    )
+
+    def __init__(self, *args: Any, country_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["home_subdivision"].queryset = Subdivision.objects.filter(  # type: ignore[attr-defined]
+            country_id=country_id
+        ).order_by("code")
+
+    def form_field(self, service_field: str) -> str | None:
+        return service_field if service_field in self.fields else None
+
+
+class ContingencyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=200,
+        help_text=_(
+            "E.g. two extraordinary flights at once; the system of the civil registry is down."
+        ),
+    )
 
 
 class AssistanceForm(forms.Form):

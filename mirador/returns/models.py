@@ -283,3 +283,36 @@ class CandidateDecision(BaseModel):
     )
     decision = models.CharField(_("decision"), max_length=10, choices=DECISIONS)
     reasons = models.JSONField(_("reasons matched"), default=list, blank=True)
+
+
+class ContingencyPeriod(BaseModel):
+    """A time during which a centre registers arrivals in contingency mode (D-R4): more
+    people than it can register in full, so only the essential fields are asked and each
+    record is marked to be completed later. Switched on and off by the centre's officers;
+    the periods stay as the centre's history."""
+
+    centre = models.ForeignKey(
+        "core.ReceptionCentre", on_delete=models.PROTECT, related_name="contingency_periods"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    reason = models.CharField(_("reason"), max_length=200)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("contingency period")
+        verbose_name_plural = _("contingency periods")
+        constraints = [
+            # At most one period in force per centre, so switching on twice is one switch.
+            models.UniqueConstraint(
+                fields=["centre"],
+                condition=models.Q(ended_at__isnull=True),
+                name="contingency_one_open_per_centre",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.started_at:%Y-%m-%d %H:%M}"

@@ -192,6 +192,10 @@ class ContingencyIn(Schema):
 
 class ArrivalCompleteIn(Schema):
     returned_from: str | None = Field(None, min_length=2, max_length=2)
+    means: Means | None = None
+    home_subdivision: str | None = Field(
+        None, max_length=6, description="ISO 3166-2 code of the department going home to."
+    )
     time_abroad: TimeAbroad | None = None
     migration_reasons: list[MigrationReason] | None = None
     consent_follow_up: bool | None = None
@@ -368,3 +372,15 @@ class AlertOut(Schema):
     @staticmethod
     def resolve_person(obj: object) -> object:
         return obj.arrival.person  # type: ignore[attr-defined]
+
+
+class ContingencySwitchIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+class ContingencyStateOut(Schema):
+    centre_id: uuid.UUID
+    active: bool
+    started_at: datetime.datetime | None = None
+    reason: str = ""
+    ended_at: datetime.datetime | None = None

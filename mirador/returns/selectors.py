@@ -42,6 +42,7 @@ from mirador.returns.models import (
     AlertStatus,
     Arrival,
     AssistanceGiven,
+    ContingencyPeriod,
     Manifest,
     ManifestPassenger,
     ManifestStatus,
@@ -685,3 +686,30 @@ def intake_times(
         )
         day += datetime.timedelta(days=1)
     return result
+
+
+def centre_contingency(*, centre: ReceptionCentre) -> ContingencyPeriod | None:
+    """The contingency period in force at `centre`, if any (no persons: anyone who may see
+    the centre may know its mode)."""
+    return ContingencyPeriod.objects.filter(centre=centre, ended_at__isnull=True).first()
+
+
+def arrivals_to_complete(
+    *, user: AnyUser | None, centre: ReceptionCentre, limit: int = MAX_ARRIVALS_PAGE
+) -> list[Arrival]:
+    """Arrivals registered in contingency mode at `centre` and not yet completed, oldest
+    first, that `user` may read."""
+    if not permissions.can_work_at_centre(user, centre.country_id):
+        raise NotFoundError()
+    arrivals = list(
+        arrivals_visible_to(user=user)
+        .filter(centre=centre, needs_completion=True)
+        .order_by("arrived_at", "pk")[: max(1, min(limit, MAX_ARRIVALS_PAGE))]
+    )
+    audit_record(
+        actor=_actor(user),  # type: ignore[arg-type]
+        action=AuditAction.LIST,
+        object_type=ARRIVAL_OBJECT_TYPE,
+        details={"centre": str(centre.pk), "to_complete": True, "count": len(arrivals)},
+    )
+    return arrivals

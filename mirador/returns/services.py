@@ -62,6 +62,7 @@ from mirador.returns.models import (
     AssistanceGiven,
     AssistanceKind,
     CandidateDecision,
+    ContingencyPeriod,
     Manifest,
     ManifestKind,
     ManifestPassenger,
@@ -827,6 +828,8 @@ def arrival_complete(
     actor: User,
     arrival: Arrival,
     returned_from: Country | None = None,
+    means: str | None = None,
+    home_subdivision: Subdivision | None = None,
     time_abroad: str | None = None,
     migration_reasons: Sequence[str] | None = None,
     consent_follow_up: bool | None = None,
@@ -842,6 +845,18 @@ def arrival_complete(
     if returned_from is not None:
         arrival.returned_from = returned_from
         changed.append("returned_from")
+    if means is not None:
+        if means not in Means.values:
+            raise _fields_error({"means": _("Unknown means of transport.")})
+        arrival.means = means
+        changed.append("means")
+    if home_subdivision is not None:
+        if home_subdivision.country_id != arrival.centre.country_id:
+            raise _fields_error(
+                {"home_subdivision": _("The department must be in the centre's country.")}
+            )
+        arrival.home_subdivision = home_subdivision
+        changed.append("home_subdivision")
     if time_abroad is not None:
         if time_abroad not in TimeAbroad.values:
             raise _fields_error({"time_abroad": _("Unknown time abroad.")})
@@ -1045,3 +1060,81 @@ def returns_received_rollup(*, actor: User | None, country: Country) -> ImportRe
     if not path.exists():
         path.write_bytes(content)
     return batch_import(actor=actor, format_code=ROLLUP_FORMAT, path=path, replace=True)
+
+
+# --- contingency mode of a centre (D-R4) --------------------------------------------------
+
+CONTINGENCY_OBJECT_TYPE = "returns.ContingencyPeriod"
+CONTINGENCY_REASON_REQUIRED = _("Say why the centre switches to contingency mode.")
+CONTINGENCY_NOT_ON = _("The centre is not in contingency mode.")
+
+
+class ContingencyNotOnError(ApplicationError):
+    code = "contingency_not_on"
+    http_status = 409
+    default_message = CONTINGENCY_NOT_ON
+
+
+@transaction.atomic
+def centre_contingency_start(
+    *, actor: User, centre: ReceptionCentre, reason: str
+) -> ContingencyPeriod:
+    """Switch `centre` to contingency mode: from now on its registration asks only the
+    essential fields and marks each arrival to be completed later. Switching on a centre
+    already in contingency mode gives back the period in force."""
+    _require_centre(actor=actor, centre=centre, attempted="contingency-start")
+    reason = reason.strip()
+    if not reason:
+        raise _fields_error({"reason": CONTINGENCY_REASON_REQUIRED})
+    in_force = ContingencyPeriod.objects.filter(centre=centre, ended_at__isnull=True).first()
+    if in_force is not None:
+        return in_force
+    period = ContingencyPeriod(
+        centre=centre,
+        started_at=timezone.now(),
+        reason=reason[:200],
+        created_by=actor,
+        modified_by=actor,
+    )
+    period.full_clean(exclude=["centre", "created_by", "modified_by", "ended_by"])
+    try:
+        # A savepoint, so that a concurrent switch losing the race leaves the caller's
+        # transaction usable.
+        with transaction.atomic():
+            period.save()
+    except IntegrityError:
+        return ContingencyPeriod.objects.get(centre=centre, ended_at__isnull=True)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=CONTINGENCY_OBJECT_TYPE,
+        object_id=period.pk,
+        details={"centre": str(centre.pk)},
+    )
+    return period
+
+
+@transaction.atomic
+def centre_contingency_end(*, actor: User, centre: ReceptionCentre) -> ContingencyPeriod:
+    """Switch `centre` back to full registration. The arrivals registered meanwhile stay
+    marked to be completed."""
+    _require_centre(actor=actor, centre=centre, attempted="contingency-end")
+    period = (
+        ContingencyPeriod.objects.select_for_update()
+        .filter(centre=centre, ended_at__isnull=True)
+        .first()
+    )
+    if period is None:
+        raise ContingencyNotOnError()
+    period.ended_at = timezone.now()
+    period.ended_by = actor
+    period.modified_by = actor
+    period.save(update_fields=["ended_at", "ended_by", "modified_by", "modified_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=CONTINGENCY_OBJECT_TYPE,
+        object_id=period.pk,
+        details={"centre": str(centre.pk), "fields": ["ended_at"]},
+    )
+    return period

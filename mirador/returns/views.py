@@ -27,10 +27,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mirador.accounts.models import User
 from mirador.core.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from mirador.core.models import ReceptionCentre
+from mirador.people.models import ContactKind
 from mirador.people.selectors import person_get
-from mirador.people.services import DocumentData
+from mirador.people.services import ContactData, DocumentData
 from mirador.returns import selectors, services
-from mirador.returns.forms import ArrivalForm, AssistanceForm
+from mirador.returns.forms import (
+    ArrivalCompletionForm,
+    ArrivalForm,
+    AssistanceForm,
+    ContingencyForm,
+)
 from mirador.returns.matching import Identity
 from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
 
@@ -119,7 +125,7 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             passenger.manifest_id, {"manifest": passenger.manifest, "passengers": []}
         )
         group["passengers"].append(passenger)
-    contingency = request.GET.get("contingency") == "1"
+    contingency = selectors.centre_contingency(centre=centre)
     return render(
         request,
         "returns/centre_day.html",
@@ -139,8 +145,53 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             "page": page,
             "has_next_page": len(arrivals) == ARRIVALS_PER_PAGE,
             "contingency": contingency,
+            "contingency_form": ContingencyForm(),
+            "to_complete": selectors.arrivals_to_complete(
+                user=user, centre=centre, limit=ARRIVALS_PER_PAGE
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def contingency_switch(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
+    """Switch the centre to contingency mode (with a reason) or back to full registration."""
+    user = _signed_in(request)
+    centre = _centre(user, centre_id)
+    try:
+        if request.POST.get("action") == "end":
+            services.centre_contingency_end(actor=user, centre=centre)
+            messages.success(request, _("Full registration is back on."))
+        else:
+            form = ContingencyForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Say why the centre switches to contingency mode."))
+            else:
+                services.centre_contingency_start(
+                    actor=user, centre=centre, reason=form.cleaned_data["reason"]
+                )
+                messages.success(
+                    request,
+                    _(
+                        "Contingency mode is on: registration asks only the essential fields "
+                        "and marks each arrival to be completed later."
+                    ),
+                )
+    except PermissionDeniedError:
+        raise Http404 from None
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("returns:centre", centre_id=centre.pk)
+
+
+def _contingency_wanted(source: Any, centre: ReceptionCentre) -> bool:
+    """Essential fields only: as asked (`contingency=1` or `0`, e.g. the full form for one
+    person who needs it while the centre is in contingency mode), else the centre's mode."""
+    asked = source.get("contingency", "")
+    if asked in ("0", "1"):
+        return bool(asked == "1")
+    return selectors.centre_contingency(centre=centre) is not None
 
 
 def _passenger(user: User, centre: ReceptionCentre, passenger_id: str) -> ManifestPassenger:
@@ -184,7 +235,7 @@ def _identity_for_search(data: dict[str, Any]) -> Identity:
     )
 
 
-def _add_service_errors(form: ArrivalForm, error: ApplicationError) -> None:
+def _add_service_errors(form: ArrivalForm | ArrivalCompletionForm, error: ApplicationError) -> None:
     fields = error.details.get("fields")
     if isinstance(fields, dict) and fields:
         for service_field, field_messages in fields.items():
@@ -256,12 +307,16 @@ def _register(
         rejected_candidates=rejected,
         returned_from=data["returned_from"],
         means=data["means"] or None,
+        home_subdivision=data["home_subdivision"],
         time_abroad=data["time_abroad"],
         migration_reasons=data["migration_reasons"],
         travelling_with=data["travelling_with"],
         relationship=data["relationship"],
         consent_follow_up=data["consent_follow_up"],
         consent_tracing=data["consent_tracing"],
+        contacts=[ContactData(kind=ContactKind.PHONE, value=data["phone"])]
+        if data["phone"]
+        else [],
     )
 
 
@@ -276,7 +331,7 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     passenger_id = source.get("passenger", "")
     passenger = _passenger(user, centre, passenger_id) if passenger_id else None
-    contingency = source.get("contingency") == "1"
+    contingency = _contingency_wanted(source, centre)
     today = timezone.localdate()
     companions = (
         []
@@ -286,7 +341,11 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
         )
     )
     initial = _initial_from_passenger(passenger) if passenger else {}
-    form_kwargs: dict[str, Any] = {"companions": companions, "contingency": contingency}
+    form_kwargs: dict[str, Any] = {
+        "companions": companions,
+        "contingency": contingency,
+        "country_id": centre.country_id,
+    }
     search = None
     if request.method == "POST":
         # The candidates are searched again from what was posted, so that a choice is
@@ -412,3 +471,51 @@ def assistance_add(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
     else:
         messages.error(request, _("Choose a kind of assistance."))
     return redirect("returns:arrival", arrival_id=arrival.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def arrival_completion(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
+    """Complete an arrival registered in contingency mode."""
+    user = _signed_in(request)
+    try:
+        arrival = selectors.arrival_get(user=user, arrival_id=arrival_id, audit=False)
+    except NotFoundError:
+        raise Http404 from None
+    if not arrival.needs_completion:
+        messages.info(request, _("This arrival is already complete."))
+        return redirect("returns:arrival", arrival_id=arrival.pk)
+    country_id = arrival.centre.country_id
+    if request.method == "POST":
+        form = ArrivalCompletionForm(request.POST, country_id=country_id)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.arrival_complete(
+                    actor=user,
+                    arrival=arrival,
+                    returned_from=data["returned_from"],
+                    means=data["means"] or None,
+                    home_subdivision=data["home_subdivision"],
+                    time_abroad=data["time_abroad"],
+                    migration_reasons=data["migration_reasons"],
+                    consent_follow_up=data["consent_follow_up"],
+                    consent_tracing=data["consent_tracing"],
+                )
+            except (NotFoundError, PermissionDeniedError):
+                raise Http404 from None
+            except ApplicationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, _("The arrival is complete."))
+                return redirect("returns:arrival", arrival_id=arrival.pk)
+    else:
+        form = ArrivalCompletionForm(
+            country_id=country_id,
+            initial={
+                "returned_from": arrival.returned_from_id,
+                "means": arrival.means,
+                "time_abroad": arrival.time_abroad,
+            },
+        )
+    return render(request, "returns/arrival_complete.html", {"arrival": arrival, "form": form})

@@ -62,7 +62,13 @@ def document_requests_visible_to(*, user: AnyUser | None) -> QuerySet[DocumentRe
         permissions.document_requests_visible_filter(user)
     ).values("pk")
     return DocumentRequest.objects.filter(pk__in=visible).select_related(
-        "person", "arrival__centre"
+        "person",
+        "arrival__centre",
+        "needed_by",
+        "requested_by",
+        "issued_by",
+        "delivered_by",
+        "cancelled_by",
     )
 
 
@@ -71,15 +77,7 @@ def document_request_get(
 ) -> DocumentRequest:
     """One request; NotFoundError (audited) when `user` may not read it."""
     key = _key(request_id)
-    row = (
-        document_requests_visible_to(user=user)
-        .select_related("needed_by", "requested_by", "issued_by", "delivered_by", "cancelled_by")
-        .filter(pk=key)
-        .order_by()
-        .first()
-        if key
-        else None
-    )
+    row = document_requests_visible_to(user=user).filter(pk=key).order_by().first() if key else None
     if row is None:
         audit_record(
             actor=_actor(user),  # type: ignore[arg-type]

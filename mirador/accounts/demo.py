@@ -55,6 +55,16 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "HN",
         ("Dirección de Niñez, Adolescencia y Familia", "HN"),
     ),
+    # Staff of a job-training provider of the services directory, who answer the referrals
+    # made to it. A civil-society organisation on purpose: staff of a government one would
+    # read the whole country's registry (accounts.permissions gives government officials
+    # their country's records), which a training provider must not.
+    DemoAccount(
+        "caderh.hn",
+        Role.CASEWORKER,
+        "HN",
+        ("Centro Asesor para el Desarrollo de los Recursos Humanos de Honduras", "HN"),
+    ),
 )
 
 

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             self._load_region(size=size, seed=seed)
             users = self._ensure_accounts()
             self._load_returns()
+            self._load_directory()
             self._load_observatory()
         self._print_accounts(users)
         shown_host = f"[{host}]" if ":" in host else host
@@ -160,6 +161,20 @@ class Command(BaseCommand):
             started,
             str(_("{manifests} manifests, {passengers} passengers, {arrivals} arrivals")).format(
                 manifests=result.manifests, passengers=result.passengers, arrivals=result.arrivals
+            ),
+        )
+
+    def _load_directory(self) -> None:
+        from mirador.directory.demo import directory_demo_is_loaded, directory_demo_load
+
+        if directory_demo_is_loaded():
+            return
+        started = self._step(str(_("Services directory: providers, services and referrals…")))
+        result = directory_demo_load()
+        self._done(
+            started,
+            str(_("{providers} providers, {services} services, {referrals} referrals")).format(
+                providers=result.providers, services=result.services, referrals=result.referrals
             ),
         )
 

@@ -36,6 +36,15 @@ FLAG_OBJECT_TYPE = "screening.RiskFlag"
 
 NOTE_REQUIRED = _("Write a note: what was done, and by whom.")
 TRAFFICKING_REASON = _("Screening: trafficking indicators")
+SCREENING_SAVED = _("Screening saved.")
+SCREENING_SAVED_PROTECTION_ALERTED = _(
+    "Screening saved. The protection officers were alerted and must assess the case."
+)
+# What the officer who screened sees instead of the record once it is restricted.
+SCREENING_SAVED_CASE_WITH_PROTECTION = _(
+    "Screening saved. The case went to the protection officers, who were alerted; only "
+    "they can open this record now."
+)
 
 
 @dataclass
@@ -48,6 +57,14 @@ class ScreeningResult:
     referred_to_protection: bool = False
     # The record is now restricted to protection roles and the actor may no longer read it.
     restricted_from_actor: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.restricted_from_actor:
+            return str(SCREENING_SAVED_CASE_WITH_PROTECTION)
+        if self.referred_to_protection:
+            return str(SCREENING_SAVED_PROTECTION_ALERTED)
+        return str(SCREENING_SAVED)
 
 
 def _refuse(*, actor: User, object_type: str, object_id: object, attempted: str) -> NotFoundError:

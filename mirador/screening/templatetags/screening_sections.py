@@ -7,9 +7,14 @@ from typing import Any
 
 from django import template
 
+from mirador.screening.views import section_context
+
 register = template.Library()
 
 
 @register.inclusion_tag("screening/partials/arrival_section.html", takes_context=True)
 def screening_arrival_section(context: dict[str, Any], arrival: Any) -> dict[str, Any]:
-    return {"request": context.get("request"), "arrival": arrival}
+    request = context.get("request")
+    if request is None:
+        return {"arrival": arrival, "may_screen": False}
+    return section_context(request, arrival)

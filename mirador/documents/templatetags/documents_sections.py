@@ -7,9 +7,13 @@ from typing import Any
 
 from django import template
 
+from mirador.documents.views import arrival_section_context
+
 register = template.Library()
 
 
 @register.inclusion_tag("documents/partials/arrival_section.html", takes_context=True)
 def documents_arrival_section(context: dict[str, Any], arrival: Any) -> dict[str, Any]:
-    return {"request": context.get("request"), "arrival": arrival}
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return arrival_section_context(request=request, user=user, arrival=arrival)

@@ -6,8 +6,6 @@ through directory.selectors and directory.services, which ask accounts.permissio
 A referral outside the caller's scope answers 404, exactly like one that does not exist.
 """
 
-from __future__ import annotations
-
 import uuid
 from typing import Any
 

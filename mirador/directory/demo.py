@@ -439,6 +439,8 @@ def _load_providers(editor: User) -> tuple[int, int]:
 
 def _demo_referrals(officer: User) -> int:
     """An overdue referral to the employment service, and one open to CADERH's training."""
+    if Referral.objects.filter(sender=officer).exists():
+        return 0
     today = timezone.localdate()
     arrivals = list(
         Arrival.objects.filter(

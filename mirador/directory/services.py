@@ -204,7 +204,6 @@ def subdivisions_from_codes(*, country_id: str, codes: Iterable[str]) -> list[Su
     return [found[code] for code in dict.fromkeys(wanted)]
 
 
-@transaction.atomic
 def provider_create(
     *,
     actor: User,
@@ -231,17 +230,17 @@ def provider_create(
         **fields,
     )
     _full_clean(provider)
-    provider.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=PROVIDER_OBJECT_TYPE,
-        object_id=provider.pk,
-    )
+    with transaction.atomic():
+        provider.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=PROVIDER_OBJECT_TYPE,
+            object_id=provider.pk,
+        )
     return provider
 
 
-@transaction.atomic
 def provider_update(*, actor: User, provider: Provider, **fields: Any) -> Provider:
     """Change a provider's entry. Handing it to another organisation needs the right to edit
     both the old and the new one's entries."""
@@ -263,18 +262,18 @@ def provider_update(*, actor: User, provider: Provider, **fields: Any) -> Provid
         setattr(provider, name, fields[name])
     provider.modified_by = actor
     _full_clean(provider)
-    provider.save(update_fields=[*changed, "modified_by", "modified_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=PROVIDER_OBJECT_TYPE,
-        object_id=provider.pk,
-        details={"fields": sorted(changed)},
-    )
+    with transaction.atomic():
+        provider.save(update_fields=[*changed, "modified_by", "modified_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=PROVIDER_OBJECT_TYPE,
+            object_id=provider.pk,
+            details={"fields": sorted(changed)},
+        )
     return provider
 
 
-@transaction.atomic
 def service_create(
     *,
     actor: User,
@@ -309,20 +308,21 @@ def service_create(
             raise _fields_error(
                 {"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": subdivision.code}}
             )
-    service.save()
-    service.subdivisions.set(subdivisions)
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=SERVICE_OBJECT_TYPE,
-        object_id=service.pk,
-        details={"provider": str(provider.pk)},
-    )
+    with transaction.atomic():
+        service.save()
+        service.subdivisions.set(subdivisions)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=SERVICE_OBJECT_TYPE,
+            object_id=service.pk,
+            details={"provider": str(provider.pk)},
+        )
     return service
 
 
-@transaction.atomic
 def service_update(*, actor: User, service: Service, **fields: Any) -> Service:
+    """Change a service; `subdivisions` (a list) replaces its coverage."""
     provider = service.provider
     _require_provider_editor(
         actor=actor, organisation_id=provider.organisation_id, object_id=provider.pk
@@ -331,35 +331,36 @@ def service_update(*, actor: User, service: Service, **fields: Any) -> Service:
     if unknown:
         raise _fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
     subdivisions = fields.pop("subdivisions", None)
-    if "languages" in fields:
-        fields["languages"] = languages_normalised(fields["languages"])
-    changed = [name for name, value in fields.items() if getattr(service, name) != value]
-    for name in changed:
-        setattr(service, name, fields[name])
     if subdivisions is not None:
         for subdivision in subdivisions:
             if subdivision.country_id != provider.country_id:
                 raise _fields_error(
                     {"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": subdivision.code}}
                 )
-        if {s.pk for s in subdivisions} != set(service.subdivisions.values_list("pk", flat=True)):
-            service.subdivisions.set(subdivisions)
-            changed.append("subdivisions")
-    if not changed:
+    if "languages" in fields:
+        fields["languages"] = languages_normalised(fields["languages"])
+    changed = [name for name, value in fields.items() if getattr(service, name) != value]
+    for name in changed:
+        setattr(service, name, fields[name])
+    coverage_changed = subdivisions is not None and {s.pk for s in subdivisions} != set(
+        service.subdivisions.values_list("pk", flat=True)
+    )
+    if not changed and not coverage_changed:
         return service
     service.modified_by = actor
     _full_clean(service)
-    service.save(
-        update_fields=[name for name in changed if name != "subdivisions"]
-        + ["modified_by", "modified_at"]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=SERVICE_OBJECT_TYPE,
-        object_id=service.pk,
-        details={"fields": sorted(changed)},
-    )
+    with transaction.atomic():
+        service.save(update_fields=[*changed, "modified_by", "modified_at"])
+        if coverage_changed:
+            service.subdivisions.set(subdivisions)
+            changed.append("subdivisions")
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=SERVICE_OBJECT_TYPE,
+            object_id=service.pk,
+            details={"fields": sorted(changed)},
+        )
     return service
 
 

@@ -26,6 +26,7 @@ from mirador.core.errors import (
     ValidationFailedError,
 )
 from mirador.core.models import AuditAction
+from mirador.people.services import identity_document_add
 from mirador.documents.models import (
     NEXT_STATUS,
     OPEN_STATUSES,
@@ -221,7 +222,8 @@ def document_request_advance(
     """Take the request one step on: needed → requested → issued → delivered. Asking for the
     step it is already at changes nothing (a double submission); any other step, back or
     ahead, is refused. The free texts given are set (None leaves them as they are). On
-    delivery, `document_number` may be given; it is kept on the request. The priority is
+    delivery, `document_number` may be given; it is kept on the request and the document
+    is added to the person's record. The priority is
     worked out again from the person's record."""
     person = document_request.person
     _require_change(
@@ -270,6 +272,15 @@ def document_request_advance(
         if number:
             row.document_number = number
             changed.append("document_number")
+            # The delivered document joins the person's record, where matching and the
+            # consulates find it.
+            identity_document_add(
+                actor=actor,
+                person=row.person,
+                kind=row.kind,
+                number=number,
+                issued_on=timezone.localdate(now),
+            )
         priority = priority_for(row.person)
         if priority != row.priority:
             row.priority = priority

@@ -492,3 +492,47 @@ def person_delete(*, actor: User, person: Person, reason: str) -> None:
             )
     except (ProtectedError, RestrictedError):
         raise PersonInUseError() from None
+
+
+@transaction.atomic
+def identity_document_add(
+    *,
+    actor: User,
+    person: Person,
+    kind: str,
+    number: str,
+    issuing_country: Country | None = None,
+    issued_on: datetime.date | None = None,
+) -> IdentityDocument:
+    """Add a document issued to a registered person (e.g. the identity card delivered at a
+    reception centre). Issued by the person's registry country unless another is given.
+    The same kind and number given again changes nothing."""
+    _require(
+        actor=actor, person=person, allowed=permissions.can_change_person, attempted="document"
+    )
+    number = number.strip()
+    country = issuing_country or person.country
+    existing = IdentityDocument.objects.filter(
+        person=person, kind=kind, number=number, issuing_country=country
+    ).first()
+    if existing is not None:
+        return existing
+    document = IdentityDocument(
+        person=person,
+        kind=kind,
+        number=number,
+        issuing_country=country,
+        issued_on=issued_on,
+        created_by=actor,
+        modified_by=actor,
+    )
+    _full_clean(document, prefix="document.")
+    document.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=PERSON_OBJECT_TYPE,
+        object_id=person.pk,
+        details={"fields": ["documents"], "document_kind": kind},
+    )
+    return document

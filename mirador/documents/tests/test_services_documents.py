@@ -213,11 +213,11 @@ def test_cancelling_needs_a_reason(users: Users, adult_arrival: Arrival, need: N
     assert DocumentRequest.objects.get(pk=row.pk).status == RequestStatus.NEEDED
 
 
-def test_delivery_with_a_number_keeps_it_on_the_request(
+def test_delivery_with_a_number_adds_the_document_to_the_persons_record(
     users: Users, adult_arrival: Arrival, need: Need
 ) -> None:
-    """people.services has no service adding an identity document to an existing person, so
-    the number stays on the request (and is never written to the audit log)."""
+    """The number is kept on the request and the document joins the person's record, issued
+    by their registry's country; the number is never written to the audit log."""
     row = need(adult_arrival.person, "national-id")
     row = _advance(row, users, "requested")
     row = _advance(row, users, "issued")
@@ -225,7 +225,12 @@ def test_delivery_with_a_number_keeps_it_on_the_request(
     row = _advance(row, users, "delivered", document_number=" 0801-1990-12345 ")
 
     assert DocumentRequest.objects.get(pk=row.pk).document_number == "0801-1990-12345"
-    assert not IdentityDocument.objects.filter(person=adult_arrival.person).exists()
+    document = IdentityDocument.objects.get(person=adult_arrival.person)
+    assert (document.kind, document.number) == ("national-id", "0801-1990-12345")
+    assert document.issuing_country_id == adult_arrival.person.country_id
+    # Delivering again (a double submission) adds nothing.
+    _advance(row, users, "delivered", document_number="0801-1990-12345")
+    assert IdentityDocument.objects.filter(person=adult_arrival.person).count() == 1
     logged = [str(entry.details) for entry in AuditEntry.objects.all()]
     assert not any("0801-1990-12345" in details for details in logged)
 

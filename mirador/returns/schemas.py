@@ -351,6 +351,7 @@ class IntakeDayOut(Schema):
     p90_minutes_to_registration: float | None
     median_minutes_to_first_assistance: float | None
     median_minutes_to_protection_referral: float | None
+    median_minutes_to_first_referral: float | None
     contingency: int
     to_complete: int
 

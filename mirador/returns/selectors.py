@@ -615,6 +615,7 @@ class IntakeDay:
     p90_minutes_to_registration: float | None
     median_minutes_to_first_assistance: float | None
     median_minutes_to_protection_referral: float | None
+    median_minutes_to_first_referral: float | None
     contingency: int
     to_complete: int
 
@@ -642,7 +643,10 @@ def intake_times(
     end: datetime.date,
 ) -> list[IntakeDay]:
     """Per day from `start` to `end` (inclusive): how long from arrival to registration, to
-    the first assistance, and to a protection referral (D-R5). One query."""
+    the first assistance, to a protection referral (an alert raised) and to the first
+    referral to a service of the directory (D-R5). Two queries."""
+    from mirador.directory.selectors import first_referral_times
+
     if not permissions.can_view_centre_figures(user, centre.country_id):
         raise NotFoundError()
     first, _unused = day_bounds(start)
@@ -660,11 +664,14 @@ def intake_times(
             "first_alert",
             "is_contingency",
             "needs_completion",
+            "id",
         )
     )
+    arrival_rows = list(rows)
+    referred = first_referral_times(arrival_ids=[row[6] for row in arrival_rows])
     by_day: dict[datetime.date, list[tuple[object, ...]]] = defaultdict(list)
-    for row in rows:
-        by_day[timezone.localtime(row[0]).date()].append(row)
+    for row in arrival_rows:
+        by_day[timezone.localtime(row[0]).date()].append((*row, referred.get(row[6])))
     result = []
     day = start
     while day <= end:
@@ -672,6 +679,7 @@ def intake_times(
         registration = [m for r in day_rows if (m := _minutes(r[1], r[0])) is not None]  # type: ignore[arg-type]
         assistance = [m for r in day_rows if (m := _minutes(r[2], r[0])) is not None]  # type: ignore[arg-type]
         referral = [m for r in day_rows if (m := _minutes(r[3], r[0])) is not None]  # type: ignore[arg-type]
+        service = [m for r in day_rows if (m := _minutes(r[7], r[0])) is not None]  # type: ignore[arg-type]
         result.append(
             IntakeDay(
                 day=day,
@@ -680,6 +688,7 @@ def intake_times(
                 p90_minutes_to_registration=_p90(registration),
                 median_minutes_to_first_assistance=_median(assistance),
                 median_minutes_to_protection_referral=_median(referral),
+                median_minutes_to_first_referral=_median(service),
                 contingency=sum(1 for r in day_rows if r[4]),
                 to_complete=sum(1 for r in day_rows if r[5]),
             )

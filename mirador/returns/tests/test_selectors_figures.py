@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import statistics
 from collections.abc import Callable
 
 import pytest
@@ -10,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mirador.accounts.models import User
+from mirador.accounts.models import Role, User
 from mirador.core.errors import NotFoundError
-from mirador.core.models import ReceptionCentre
+from mirador.core.models import Country, ReceptionCentre
+from mirador.directory.services import provider_create, referral_create, service_create
 from mirador.people.demo import generate_returnees
 from mirador.returns.models import Manifest
 from mirador.returns.selectors import (
@@ -22,6 +24,7 @@ from mirador.returns.selectors import (
     intake_times,
 )
 from mirador.returns.services import (
+    IdentityData,
     arrival_register,
     arrival_register_contingency,
     assistance_record,
@@ -218,3 +221,53 @@ def test_the_centres_day_in_counts_for_the_managers_dashboard(
     ]
     with pytest.raises(NotFoundError):
         centre_day_summary(user=users["officer.gt"], centre=airport_hn, day=today_at(0).date())
+
+
+def test_intake_times_include_the_time_to_the_first_referral_to_a_service(
+    users: dict[str, User],
+    airport_hn: ReceptionCentre,
+    make_user: Callable[..., User],
+) -> None:
+    admin = make_user(username="admin.directory", role=Role.ADMINISTRATOR, country=None)
+    provider = provider_create(
+        actor=admin,
+        name="Servicio Nacional de Empleo",
+        sector="public",
+        country=Country.objects.get(pk="HN"),
+    )
+    service = service_create(
+        actor=admin, provider=provider, category="employment", name_es="Empleo", name_en="Jobs"
+    )
+    officer = users["officer.hn"]
+    now = timezone.now()
+    arrivals = [
+        arrival_register(
+            actor=officer,
+            centre=airport_hn,
+            idempotency_key=f"referral-intake-{index}",
+            identity=IdentityData(given_names=name, first_surname="Reyes", birth_year=1990),
+            arrived_at=now - datetime.timedelta(minutes=minutes),
+        )
+        for index, (name, minutes) in enumerate([("Ana", 5), ("Berta", 15), ("Carla", 25)])
+    ]
+    # Two of the three are referred; the third is not counted in the median.
+    for arrival in arrivals[:2]:
+        referral_create(
+            actor=officer,
+            person=arrival.person,
+            service=service,
+            due_date=timezone.localdate() + datetime.timedelta(days=7),
+            consent_to_share=True,
+            arrival=arrival,
+        )
+    day = timezone.localdate()
+
+    (figures,) = intake_times(user=officer, centre=airport_hn, start=day, end=day)
+
+    referred_today = [m for m in (5, 15) if (now - datetime.timedelta(minutes=m)).date() == day]
+    if referred_today:
+        assert figures.median_minutes_to_first_referral == pytest.approx(
+            statistics.median(referred_today), abs=0.5
+        )
+    else:
+        assert figures.median_minutes_to_first_referral is None

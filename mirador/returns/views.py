@@ -42,6 +42,7 @@ from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
 
 ARRIVALS_PER_PAGE = 50
 CAPACITY_DAYS_SHOWN = 3
+INTAKE_DAYS_SHOWN = 7
 WARNING_DAYS_ON_LIST = 2
 
 
@@ -148,6 +149,12 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             "contingency_form": ContingencyForm(),
             "to_complete": selectors.arrivals_to_complete(
                 user=user, centre=centre, limit=ARRIVALS_PER_PAGE
+            ),
+            "intake": selectors.intake_times(
+                user=user,
+                centre=centre,
+                start=day - datetime.timedelta(days=INTAKE_DAYS_SHOWN - 1),
+                end=day,
             ),
         },
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from mirador.accounts.models import User
 from mirador.core.models import ReceptionCentre
 from mirador.returns.models import Arrival, AssistanceGiven, Manifest, ProtectionAlert
+from mirador.returns.services import IdentityData, arrival_register
 from mirador.returns.tests.conftest import passenger, today_at
 
 Users = dict[str, User]
@@ -311,3 +312,26 @@ def test_the_candidates_area_refreshes_through_htmx(
     ).content.decode()
     assert f'value="{earlier.person_id}"' not in without_consent
     assert Arrival.objects.count() == 1
+
+
+def test_the_day_shows_the_intake_times_of_the_last_seven_days(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    now = timezone.now()
+    minutes = 1 if now - datetime.timedelta(minutes=12) < now.replace(hour=0, minute=0) else 12
+    arrival_register(
+        actor=users["officer.hn"],
+        centre=airport_hn,
+        idempotency_key="intake-page",
+        identity=IdentityData(given_names="Ana", first_surname="Reyes", birth_year=1990),
+        arrived_at=now - datetime.timedelta(minutes=minutes),
+    )
+
+    page = client_for(users["officer.hn"]).get(_day_url(airport_hn)).content.decode()
+
+    intake = page[page.index('id="intake-heading"') :]
+    rows = intake[intake.index("<tbody>") : intake.index("</tbody>")].split("<tr>")[1:]
+    assert len(rows) == 7
+    today = rows[-1]
+    assert "<td>1</td>" in today
+    assert f"<td>{float(minutes)}</td>" in today

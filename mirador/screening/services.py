@@ -146,6 +146,9 @@ def screening_record(
     person = arrival.person
     now = timezone.now()
     with transaction.atomic():
+        # The screening row is locked (or, the first time, its unique arrival makes a
+        # concurrent insert wait), so that two saves of one arrival read each other's flags
+        # and raise each risk once.
         screening, created = Screening.objects.select_for_update().get_or_create(
             arrival=arrival,
             defaults={

@@ -26,7 +26,6 @@ from mirador.core.errors import (
     ValidationFailedError,
 )
 from mirador.core.models import AuditAction
-from mirador.people.services import identity_document_add
 from mirador.documents.models import (
     NEXT_STATUS,
     OPEN_STATUSES,
@@ -35,6 +34,7 @@ from mirador.documents.models import (
     Priority,
     RequestStatus,
 )
+from mirador.people.services import identity_document_add
 
 if TYPE_CHECKING:
     from mirador.accounts.models import User

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 SENT = "sent"
 RECEIVED = "received"
 BOXES = (SENT, RECEIVED)
+FIRST_REFERRAL_CHUNK = 5000
 
 
 def _key(value: object) -> uuid.UUID | None:
@@ -270,13 +271,15 @@ def first_referral_times(*, arrival_ids: Iterable[object]) -> dict[uuid.UUID, da
     """When the first referral was made at each arrival (arrivals without one are left
     out), for the intake figure "time from arrival to first referral". Figures only: no
     persons, no access check."""
-    keys = [key for key in (_key(value) for value in arrival_ids) if key is not None]
-    if not keys:
-        return {}
-    rows = (
-        Referral.objects.filter(arrival_id__in=keys)
-        .order_by()
-        .values("arrival_id")
-        .annotate(first=Min("created_at"))
-    )
-    return {row["arrival_id"]: row["first"] for row in rows}
+    keys = list(dict.fromkeys(key for key in map(_key, arrival_ids) if key is not None))
+    times: dict[uuid.UUID, datetime.datetime] = {}
+    # In chunks, so that a year of arrivals stays under SQLite's limit of query parameters.
+    for start in range(0, len(keys), FIRST_REFERRAL_CHUNK):
+        rows = (
+            Referral.objects.filter(arrival_id__in=keys[start : start + FIRST_REFERRAL_CHUNK])
+            .order_by()
+            .values("arrival_id")
+            .annotate(first=Min("created_at"))
+        )
+        times.update((row["arrival_id"], row["first"]) for row in rows)
+    return times

@@ -394,7 +394,12 @@ def referral_create(
     that is the sender's own. Submitting the same referral again while it is still open gives
     back the open referral, not a second one."""
     if not permissions.can_refer_person(actor, person):
-        _audit_denied(actor=actor, object_id="", attempted="refer")
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type=REFERRAL_OBJECT_TYPE,
+            details={"attempted": "refer", "person": str(person.pk)},
+        )
         raise NotFoundError()
     if actor.organisation_id is None:
         raise PermissionDeniedError(str(NO_ORGANISATION))
@@ -419,7 +424,12 @@ def referral_create(
     ):
         share_with = None
     if share_with is not None and not permissions.can_share_person(actor, person):
-        _audit_denied(actor=actor, object_id="", attempted="refer-share")
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type=REFERRAL_OBJECT_TYPE,
+            details={"attempted": "refer-share", "person": str(person.pk)},
+        )
         raise SharingNotAllowedError()
     referral = Referral(
         person=person,

@@ -13,6 +13,7 @@ from mirador.accounts import permissions
 from mirador.accounts.models import User
 from mirador.core.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from mirador.core.models import AuditEntry
+from mirador.directory import services
 from mirador.directory.models import Referral, ReferralStatus
 from mirador.directory.selectors import first_referral_times, referral_counts, referrals_list
 from mirador.directory.services import (
@@ -97,6 +98,30 @@ def test_submitting_the_same_referral_twice_gives_one_referral(
     assert again.pk == first.pk
     assert Referral.objects.count() == 1
     assert PersonShare.objects.count() == 1
+
+
+def test_a_double_submission_racing_past_the_check_still_gives_one_referral(
+    users: dict[str, User],
+    directory: Directory,
+    adult_arrival: Arrival,
+    refer: Refer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = refer(users["officer.hn"], adult_arrival, directory.training)
+    # The second submission checks for an open referral before the first one is stored (two
+    # requests at once): the database's constraint stops it, and the open one comes back.
+    real = services._open_referral
+    calls: list[object] = []
+
+    def not_yet_stored(**kwargs: object) -> Referral | None:
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_open_referral", not_yet_stored)
+    again = refer(users["officer.hn"], adult_arrival, directory.training)
+
+    assert again.pk == first.pk
+    assert Referral.objects.count() == 1
 
 
 def test_a_closed_referral_does_not_stop_a_new_one(

@@ -15,10 +15,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from mirador.accounts.api import router as accounts_router
 from mirador.accounts.auth import api_auth
+from mirador.analytics.api import router as analytics_router
 from mirador.core.errors import ApplicationError
 from mirador.directory.api import router as directory_router
 from mirador.documents.api import router as documents_router
 from mirador.flows.api import router as flows_router
+from mirador.linkage.api import router as linkage_router
 from mirador.people.api import router as people_router
 from mirador.returns.api import router as returns_router
 from mirador.screening.api import router as screening_router
@@ -89,3 +91,5 @@ api.add_router("/returns/", returns_router)
 api.add_router("/screening/", screening_router)
 api.add_router("/documents/", documents_router)
 api.add_router("/directory/", directory_router)
+api.add_router("/linkage/", linkage_router)
+api.add_router("/analytics/", analytics_router)

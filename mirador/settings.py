@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "mirador.screening",
     "mirador.documents",
     "mirador.directory",
+    "mirador.linkage",
+    "mirador.analytics",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""What the observatory computes from its observations: indicators with their sources, disclosure
+control of everything public, and open-data exports.
+"""

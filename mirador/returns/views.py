@@ -39,6 +39,7 @@ from mirador.returns.forms import (
 )
 from mirador.returns.matching import Identity
 from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
+from mirador.screening.selectors import open_flag_counts
 
 ARRIVALS_PER_PAGE = 50
 CAPACITY_DAYS_SHOWN = 3
@@ -150,6 +151,7 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             "to_complete": selectors.arrivals_to_complete(
                 user=user, centre=centre, limit=ARRIVALS_PER_PAGE
             ),
+            "flags": open_flag_counts(user=user, centre=centre, day=day),
             "intake": selectors.intake_times(
                 user=user,
                 centre=centre,

@@ -18,6 +18,7 @@ from mirador.core.models import ReceptionCentre
 from mirador.returns.models import Arrival, AssistanceGiven, Manifest, ProtectionAlert
 from mirador.returns.services import IdentityData, arrival_register
 from mirador.returns.tests.conftest import passenger, today_at
+from mirador.screening.services import screening_record
 
 Users = dict[str, User]
 
@@ -335,3 +336,28 @@ def test_the_day_shows_the_intake_times_of_the_last_seven_days(
     today = rows[-1]
     assert "<td>1</td>" in today
     assert f"<td>{float(minutes)}</td>" in today
+
+
+def test_the_day_counts_the_open_risk_flags_and_those_to_act_on_now(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    officer = users["officer.hn"]
+    arrivals = [
+        arrival_register(
+            actor=officer,
+            centre=airport_hn,
+            idempotency_key=f"flags-{name}",
+            identity=IdentityData(given_names=name, first_surname="Reyes", birth_year=1990),
+        )
+        for name in ("Ana", "Berta")
+    ]
+    screening_record(actor=officer, arrival=arrivals[0], answers={"medical_care": "urgent"})
+    screening_record(actor=officer, arrival=arrivals[1], answers={"medical_care": "not-urgent"})
+
+    page = client_for(officer).get(_day_url(airport_hn)).content.decode()
+
+    assert "2 risk flags open" in page
+    assert "1 to act on now" in page
+    assert page.index('role="alert" class="warning"><a href="/screening/flags/?centre=') > 0
+    # Another country's officer does not get the page at all.
+    assert client_for(users["officer.gt"]).get(_day_url(airport_hn)).status_code == 404

@@ -147,3 +147,37 @@ def test_the_arrival_section_shows_only_to_users_who_may_refer(
     refer_child = reverse("directory:refer", args=[child_arrival.pk])
     assert officer.post(refer_child, {"consent_to_share": "on"}).status_code == 404
     assert not Referral.objects.exists()
+
+
+# Who reads an adult's referral sent by INM (officer.hn) to CADERH's training: the two ends
+# only. INFOP's staff read Honduras's registry (a government organisation) but the referral
+# is neither sent nor received by INFOP; DINAF (protection.hn) likewise.
+REFERRAL_READERS = {
+    "officer.hn": 200,
+    "caderh.hn": 200,
+    "infop.hn": 404,
+    "protection.hn": 404,
+    "caseworker.hn": 404,
+    "officer.gt": 404,
+    "analyst.hn": 404,
+    "analyst.regional": 404,
+}
+
+
+@pytest.mark.parametrize(("username", "expected"), sorted(REFERRAL_READERS.items()))
+def test_access_matrix_of_one_referral(
+    username: str,
+    expected: int,
+    users: dict[str, User],
+    staff: dict[str, User],
+    referral: Referral,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for({**users, **staff}[username])
+    assert client.get(f"{API}/referrals/{referral.pk}").status_code == expected
+    listed = [
+        item["id"]
+        for box in ("sent", "received")
+        for item in client.get(f"{API}/referrals", {"box": box}).json()["items"]
+    ]
+    assert listed == ([str(referral.pk)] if expected == 200 else [])

@@ -752,7 +752,8 @@ def main() -> int:
             bare_result = run_load(
                 "Bare Django insert",
                 clients=[Client(bare_port) for _ in range(arguments.clients)],
-                operation=bare_operation(setup.centre_id, workload),
+                # Its own draw of walk-ins, so that Mirador's are not used up.
+                operation=bare_operation(setup.centre_id, Workload(setup, seed=8)),
                 **load,
             )
             print(_line(bare_result), flush=True)

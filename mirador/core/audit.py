@@ -3,7 +3,8 @@
 Case apps call `audit_record` from their services and selectors. Where the request came from
 (address, channel) is taken from the request context that `RequestContextMiddleware` sets, so
 services need not carry the request around. `details` holds field names and identifiers, never
-the values of personal data.
+the values of personal data. A service that records several entries in one transaction may
+gather them with `audit_batch`, which writes them in one INSERT.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class RequestContext:
 _current_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
     "mirador_request_context", default=None
 )
+_pending_entries: contextvars.ContextVar[list[AuditEntry] | None] = contextvars.ContextVar(
+    "mirador_audit_pending", default=None
+)
 
 
 @contextmanager
@@ -44,6 +48,28 @@ def current_request_context() -> RequestContext:
     return _current_context.get() or RequestContext(ip_address=None, channel="system")
 
 
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Entries recorded inside the block are written together, in one INSERT, when the block
+    ends; if it ends with an error they are dropped. Use it inside the transaction whose work
+    the entries record: that transaction's rollback would drop them too, and its commit
+    stores them with the work. A batch inside a batch joins the outer one."""
+    if _pending_entries.get() is not None:
+        yield
+        return
+    entries: list[AuditEntry] = []
+    token = _pending_entries.set(entries)
+    try:
+        yield
+    finally:
+        _pending_entries.reset(token)
+    if len(entries) == 1:
+        # bulk_create would wrap the one INSERT in a transaction of its own.
+        entries[0].save(force_insert=True)
+    elif entries:
+        AuditEntry.objects.bulk_create(entries)
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -55,7 +81,7 @@ def audit_record(
 ) -> AuditEntry:
     context = current_request_context()
     authenticated = actor is not None and actor.is_authenticated
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated and actor else "(anonymous)",
         action=str(action),
@@ -66,3 +92,9 @@ def audit_record(
         channel=context.channel,
         details=details or {},
     )
+    pending = _pending_entries.get()
+    if pending is not None:
+        pending.append(entry)
+    else:
+        entry.save(force_insert=True)
+    return entry

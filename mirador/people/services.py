@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
@@ -150,11 +151,65 @@ def _validation_error(error: ValidationError, *, prefix: str = "") -> Validation
     return ValidationFailedError(details={"fields": fields})
 
 
-def _full_clean(instance: Any, *, prefix: str = "", exclude: Sequence[str] = ()) -> None:
+def _known_fields(instance: Any) -> set[str]:
+    """Fields whose check by full_clean would only ask the database what is already known:
+    a foreign key given as a saved instance (the row exists), and a primary key that
+    `uuid.uuid4` has just drawn for a new row (it is unused)."""
+    known = set()
+    for model_field in instance._meta.concrete_fields:
+        if model_field.many_to_one and model_field.is_cached(instance):
+            related = model_field.get_cached_value(instance)
+            if related is not None and not related._state.adding:
+                known.add(model_field.name)
+    primary_key = instance._meta.pk
+    if instance._state.adding and primary_key.default is uuid.uuid4:
+        known.add(primary_key.name)
+    return known
+
+
+def _full_clean(
+    instance: Any, *, prefix: str = "", exclude: Sequence[str] = (), checked: Sequence[str] = ()
+) -> None:
+    """Model.full_clean, step by step as Django runs it, without the queries whose answer is
+    known (`_known_fields`). `checked`: fields whose check constraints the caller has already
+    verified in Python, so that the database is not asked again (unique constraints on them
+    are still checked)."""
+    errors: dict[str, Any] = {}
+    skipped = set(exclude)
+    known = _known_fields(instance)
     try:
-        instance.full_clean(exclude=list(exclude) or None)
+        instance.clean_fields(exclude=skipped | known)
     except ValidationError as error:
-        raise _validation_error(error, prefix=prefix) from None
+        errors = error.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    skipped |= {name for name in errors if name != NON_FIELD_ERRORS}
+    try:
+        instance.validate_unique(exclude=skipped | (known & {instance._meta.pk.name}))
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    skipped |= {name for name in errors if name != NON_FIELD_ERRORS}
+    try:
+        instance.validate_constraints(exclude=skipped | _check_only(instance, checked))
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise _validation_error(ValidationError(errors), prefix=prefix)
+
+
+def _check_only(instance: Any, fields: Sequence[str]) -> set[str]:
+    """`fields`, unless a unique constraint names one of them: excluding a field skips every
+    constraint on it, and the unique ones must still be checked."""
+    if not fields:
+        return set()
+    unique = {
+        name
+        for constraint in instance._meta.constraints
+        for name in getattr(constraint, "fields", ())
+    }
+    return set(fields) - unique
 
 
 def _today() -> datetime.date:
@@ -284,16 +339,21 @@ def person_register(
     )
     _check_birth_date(person)
     person.is_child = bool(_is_child_on(person, _today())) or is_child
-    _full_clean(person)
+    # The birth date's check constraints are what _check_birth_date verified.
+    _full_clean(person, checked=BIRTH_FIELDS)
+    # Documents are mostly issued by the registry's country or the nationality: no query.
+    countries = {known.pk: known for known in (country, nationality) if known is not None}
 
     with transaction.atomic():
-        person.save()
+        person.save(force_insert=True)
         for index, document in enumerate(documents):
+            code = (document.issuing_country or "").strip().upper()
             row = IdentityDocument(
                 person=person,
                 kind=document.kind,
                 number=document.number.strip(),
-                issuing_country=country_from_code(
+                issuing_country=countries.get(code)
+                or country_from_code(
                     document.issuing_country, field=f"documents.{index}.issuing_country"
                 ),
                 issued_on=document.issued_on,
@@ -302,7 +362,7 @@ def person_register(
                 modified_by=actor,
             )
             _full_clean(row, prefix=f"documents.{index}.")
-            row.save()
+            row.save(force_insert=True)
         for index, contact in enumerate(contacts):
             subdivision = None
             if contact.subdivision:
@@ -322,7 +382,7 @@ def person_register(
                 modified_by=actor,
             )
             _full_clean(contact_row, prefix=f"contacts.{index}.")
-            contact_row.save()
+            contact_row.save(force_insert=True)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -385,10 +445,18 @@ def person_update(*, actor: User, person: Person, reason: str = "", **fields: An
 
 
 def person_share(
-    *, actor: User, person: Person, organisation: Organisation, reason: str
+    *,
+    actor: User,
+    person: Person,
+    organisation: Organisation,
+    reason: str,
+    for_referral: bool = False,
 ) -> PersonShare:
-    """Let `organisation`'s case workers read the record."""
-    _require(actor=actor, person=person, allowed=permissions.can_share_person, attempted="share")
+    """Let `organisation`'s case workers read the record. `for_referral`: the record goes to
+    the provider of a service the person consented to be referred to, which whoever may
+    refer them may do (accounts.permissions.can_share_for_referral)."""
+    allowed = permissions.can_share_for_referral if for_referral else permissions.can_share_person
+    _require(actor=actor, person=person, allowed=allowed, attempted="share")
     if not reason.strip():
         raise ValidationFailedError(details={"fields": {"reason": [str(REASON_REQUIRED)]}})
     if PersonShare.objects.filter(person=person, organisation=organisation).exists():
@@ -425,7 +493,7 @@ def consent_record(*, actor: User, person: Person, purpose: str, granted: bool) 
     )
     _full_clean(consent)
     with transaction.atomic():
-        consent.save()
+        consent.save(force_insert=True)
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -434,6 +502,35 @@ def consent_record(*, actor: User, person: Person, purpose: str, granted: bool) 
             details={"fields": ["consent"], "purpose": purpose, "granted": granted},
         )
     return consent
+
+
+def consents_record(
+    *, actor: User, person: Person, consents: Sequence[tuple[str, bool]]
+) -> list[Consent]:
+    """`consent_record` for several purposes at once (a registration asks for each): the
+    same check, rows and audit entries, written in one INSERT."""
+    _require(
+        actor=actor, person=person, allowed=permissions.can_record_consent, attempted="consent"
+    )
+    rows = [
+        Consent(
+            person=person, purpose=purpose, granted=granted, created_by=actor, modified_by=actor
+        )
+        for purpose, granted in consents
+    ]
+    for row in rows:
+        _full_clean(row)
+    with transaction.atomic():
+        Consent.objects.bulk_create(rows)
+        for row in rows:
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type=PERSON_OBJECT_TYPE,
+                object_id=person.pk,
+                details={"fields": ["consent"], "purpose": row.purpose, "granted": row.granted},
+            )
+    return rows
 
 
 def family_link_add(

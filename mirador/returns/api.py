@@ -362,7 +362,9 @@ def _registered(user: Any, arrival: Arrival) -> dict[str, Any]:
         "is_unaccompanied": arrival.is_unaccompanied,
         "protection_alerted": arrival.is_unaccompanied,
         "needs_completion": arrival.needs_completion,
-        "arrival": selectors.arrival_get(user=user, arrival_id=arrival.pk) if readable else None,
+        "arrival": (
+            selectors.arrival_registered_get(user=user, arrival=arrival) if readable else None
+        ),
     }
 
 
@@ -379,15 +381,18 @@ def arrival_register(request: HttpRequest, payload: ArrivalRegisterIn) -> Status
         if payload.manifest_passenger_id
         else None
     )
-    confirmed = (
-        person_get(user=user, person_id=payload.confirmed_person_id, reason="repeat return")
-        if payload.confirmed_person_id
-        else None
+    # The confirmed candidate first, then the rejected ones, each audited as person_get
+    # would; in one query.
+    named = selectors.candidates_for_registration(
+        user=user,
+        person_ids=[
+            *([payload.confirmed_person_id] if payload.confirmed_person_id else []),
+            *payload.rejected_candidate_ids,
+        ],
+        reason="repeat return",
     )
-    rejected = [
-        person_get(user=user, person_id=person_id, reason="repeat return")
-        for person_id in payload.rejected_candidate_ids
-    ]
+    confirmed = named[0] if payload.confirmed_person_id else None
+    rejected = named[1:] if payload.confirmed_person_id else named
     companion = (
         selectors.arrival_get(user=user, arrival_id=payload.travelling_with_arrival_id)
         if payload.travelling_with_arrival_id

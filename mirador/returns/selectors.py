@@ -12,6 +12,7 @@ import datetime
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,11 +33,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mirador.accounts import permissions
-from mirador.core.audit import audit_record
+from mirador.core.audit import audit_batch, audit_record
 from mirador.core.errors import NotFoundError, PermissionDeniedError
 from mirador.core.models import AuditAction, ReceptionCentre
 from mirador.people.models import Consent, ConsentPurpose, IdentityDocument, Person
-from mirador.people.selectors import PERSON_OBJECT_TYPE, people_visible_to
+from mirador.people.selectors import (
+    DENIED_MISSING,
+    DENIED_NO_ACCESS,
+    DENIED_OUT_OF_SCOPE,
+    PERSON_OBJECT_TYPE,
+    people_visible_to,
+)
 from mirador.returns.matching import Identity, blocking_keys, match_reasons, match_score
 from mirador.returns.models import (
     AlertStatus,
@@ -276,6 +283,34 @@ def arrival_get(
     return arrival
 
 
+def arrival_registered_get(*, user: AnyUser | None, arrival: Arrival) -> Arrival:
+    """The arrival `arrival_register` has just given back to `user`, as `arrival_get` reads
+    it (the same checks, the assistance given, audited as a read) without reading the row
+    again: its person, centre and country are the ones the registration held."""
+    if not (
+        permissions.can_work_at_centre(user, arrival.centre.country_id)
+        and permissions.can_view_person(user, arrival.person)
+    ):
+        audit_record(
+            actor=_actor(user),  # type: ignore[arg-type]
+            action=AuditAction.DENIED,
+            object_type=ARRIVAL_OBJECT_TYPE,
+            object_id=arrival.pk,
+        )
+        raise NotFoundError()
+    prefetch_related_objects(
+        [arrival], Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at"))
+    )
+    audit_record(
+        actor=_actor(user),  # type: ignore[arg-type]
+        action=AuditAction.READ,
+        object_type=ARRIVAL_OBJECT_TYPE,
+        object_id=arrival.pk,
+        details={"person": str(arrival.person_id)},
+    )
+    return arrival
+
+
 def arrivals_for_centre_day(
     *,
     user: AnyUser | None,
@@ -393,7 +428,13 @@ def repeat_candidates(
     keys = blocking_keys(identity)
     if not keys:
         return CandidateSearch(searched=True)
-    person_ids = MatchKey.objects.filter(key__in=keys).values("person_id")
+    # Most returnees come for the first time: one index lookup answers, and the persons'
+    # query (the costliest to build and plan) is made only when a key is known.
+    person_ids = set(
+        MatchKey.objects.filter(key__in=keys).values_list("person_id", flat=True).distinct()
+    )
+    if not person_ids:
+        return CandidateSearch(searched=True)
     persons = (
         people_visible_to(user=user)
         .filter(pk__in=person_ids)
@@ -424,15 +465,70 @@ def repeat_candidates(
     found.sort(key=lambda candidate: (-match_score(candidate.reasons), str(candidate.person.pk)))
     found = found[:MAX_CANDIDATES]
     actor = _actor(user)
-    for candidate in found:
+    # One INSERT for the candidates shown: all are recorded or none.
+    with audit_batch():
+        for candidate in found:
+            audit_record(
+                actor=actor,  # type: ignore[arg-type]
+                action=AuditAction.READ,
+                object_type=PERSON_OBJECT_TYPE,
+                object_id=candidate.person.pk,
+                details={"fields": ["name", "birth_date"], "via": "repeat-return candidates"},
+            )
+    return CandidateSearch(searched=True, candidates=found)
+
+
+def candidates_for_registration(
+    *, user: AnyUser | None, person_ids: Sequence[uuid.UUID], reason: str
+) -> list[Person]:
+    """The persons a registration names (the confirmed candidate, the rejected ones), each
+    read as `people.selectors.person_get` reads one (audited as a read with `reason`; one
+    that `user` may not read is audited as refused, and NotFoundError raised), in one query
+    with the documents that matching needs, instead of the whole record of each."""
+    if not person_ids:
+        return []
+    actor = permissions.active_user(user)
+    by_key: dict[uuid.UUID, Person] = {}
+    if permissions.can_read_personal_data(user):
+        by_key = {
+            person.pk: person
+            for person in people_visible_to(user=user)
+            .filter(pk__in=set(person_ids))
+            .prefetch_related(
+                Prefetch(
+                    "documents",
+                    queryset=IdentityDocument.objects.order_by("kind", "number"),
+                )
+            )
+        }
+    persons = []
+    for key in person_ids:
+        person = by_key.get(key)
+        if person is None:
+            if not permissions.can_read_personal_data(user):
+                outcome = DENIED_NO_ACCESS
+            elif Person.objects.filter(pk=key).exists():
+                outcome = DENIED_OUT_OF_SCOPE
+            else:
+                outcome = DENIED_MISSING
+            audit_record(
+                actor=actor,
+                action=AuditAction.DENIED,
+                object_type=PERSON_OBJECT_TYPE,
+                object_id=key,
+                reason=reason,
+                details={"outcome": outcome},
+            )
+            raise NotFoundError()
         audit_record(
-            actor=actor,  # type: ignore[arg-type]
+            actor=actor,
             action=AuditAction.READ,
             object_type=PERSON_OBJECT_TYPE,
-            object_id=candidate.person.pk,
-            details={"fields": ["name", "birth_date"], "via": "repeat-return candidates"},
+            object_id=person.pk,
+            reason=reason,
         )
-    return CandidateSearch(searched=True, candidates=found)
+        persons.append(person)
+    return persons
 
 
 def passenger_identity(passenger: ManifestPassenger) -> Identity:

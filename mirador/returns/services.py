@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mirador.accounts import permissions
 from mirador.accounts.models import Role
-from mirador.core.audit import audit_record
+from mirador.core.audit import audit_batch, audit_record
 from mirador.core.errors import (
     ApplicationError,
     NotFoundError,
@@ -40,6 +40,7 @@ from mirador.people.services import (
     ContactData,
     DocumentData,
     consent_record,
+    consents_record,
     family_link_add,
     person_register,
     youngest_possible_age,
@@ -482,6 +483,15 @@ def _is_minor(identity: IdentityData | None, person: Person, on: datetime.date) 
     return age < ADULT_AGE
 
 
+def _nationality(code: str | None, centre: ReceptionCentre) -> Country | None:
+    """Most returnees are nationals of the centre's country, loaded with the centre."""
+    if not code:
+        return None
+    if code == centre.country_id and ReceptionCentre.country.is_cached(centre):
+        return centre.country
+    return Country.objects.filter(pk=code).first()
+
+
 def subdivision_from_code(code: str | None) -> Subdivision | None:
     """The subdivision of an ISO 3166-2 code ("HN-CR"); ValidationFailedError if unknown."""
     if not code:
@@ -569,7 +579,9 @@ def arrival_register(
         identity = _identity_from_passenger(manifest_passenger)
 
     try:
-        with transaction.atomic():
+        # The registration's audit entries (person, consents, arrival, alert) are written in
+        # one INSERT, in its transaction.
+        with transaction.atomic(), audit_batch():
             arrival = _arrival_create(
                 actor=actor,
                 centre=centre,
@@ -665,11 +677,7 @@ def _arrival_create(
             birth_month=identity.birth_month,
             birth_day=identity.birth_day,
             sex=identity.sex,
-            nationality=(
-                Country.objects.filter(pk=identity.nationality).first()
-                if identity.nationality
-                else None
-            ),
+            nationality=_nationality(identity.nationality, centre),
             is_child=identity.is_child,
             documents=identity.documents,
             contacts=contacts,
@@ -703,11 +711,14 @@ def _arrival_create(
     # record them; a reception officer may not change a child's record, so for a child
     # they are kept on the arrival and left to the protection officer.
     if permissions.can_record_consent(actor, person):
-        for purpose, granted in (
-            (ConsentPurpose.FOLLOW_UP_CONTACT, consent_follow_up),
-            (ConsentPurpose.TRACING_MATCHING, consent_tracing),
-        ):
-            consent_record(actor=actor, person=person, purpose=purpose, granted=granted)
+        consents_record(
+            actor=actor,
+            person=person,
+            consents=[
+                (ConsentPurpose.FOLLOW_UP_CONTACT, consent_follow_up),
+                (ConsentPurpose.TRACING_MATCHING, consent_tracing),
+            ],
+        )
     if (
         travelling_with is not None
         and relationship

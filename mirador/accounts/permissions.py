@@ -70,9 +70,15 @@ def can_read_sensitive_records(user: AnyUser | None) -> bool:
 
 
 def _sees_whole_country(user: User) -> bool:
-    # Government officials see their country's registry; other organisations only what was
-    # shared with them.
-    return user.organisation is not None and user.organisation.is_government
+    # The government officials who keep the country's registry (reception, consular and
+    # protection officers of a government body) see it whole; everyone else, caseworkers of
+    # public bodies included (a public training institute that receives referrals), only what
+    # was shared with their organisation.
+    return (
+        user.role in REGISTERING_ROLES
+        and user.organisation is not None
+        and user.organisation.is_government
+    )
 
 
 def persons_visible_filter(user: AnyUser | None, *, prefix: str = "") -> Q:
@@ -374,6 +380,13 @@ def can_edit_provider(user: AnyUser | None, provider_organisation_id: object | N
 
 def can_refer_person(user: AnyUser | None, person: Person) -> bool:
     return can_view_person(user, person)
+
+
+def can_share_for_referral(user: AnyUser | None, person: Person) -> bool:
+    """Sharing a person's record with the provider they are referred to, with their consent
+    to the referral: whoever may refer them, caseworkers included, since taking a person to
+    the services they need is a caseworker's work. Other sharing is can_share_person's."""
+    return can_refer_person(user, person)
 
 
 def referrals_visible_filter(user: AnyUser | None) -> Q:

@@ -423,7 +423,7 @@ def referral_create(
         or PersonShare.objects.filter(person=person, organisation=share_with).exists()
     ):
         share_with = None
-    if share_with is not None and not permissions.can_share_person(actor, person):
+    if share_with is not None and not permissions.can_share_for_referral(actor, person):
         audit_record(
             actor=actor,
             action=AuditAction.DENIED,
@@ -453,6 +453,7 @@ def referral_create(
                     person=person,
                     organisation=share_with,
                     reason=f"Referral {referral.pk}",
+                    for_referral=True,
                 )
             audit_record(
                 actor=actor,

@@ -10,11 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from mirador.accounts import permissions
 from mirador.accounts.models import User
 from mirador.core.errors import NotFoundError
 from mirador.directory.models import Referral
 from mirador.directory.selectors import person_referrals, referral_get, referrals_list
 from mirador.directory.tests.conftest import Directory
+from mirador.people.models import Person, PersonShare
 from mirador.returns.models import Arrival
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +183,17 @@ def test_access_matrix_of_one_referral(
         for item in client.get(f"{API}/referrals", {"box": box}).json()["items"]
     ]
     assert listed == ([str(referral.pk)] if expected == 200 else [])
+
+
+def test_a_caseworker_of_a_public_body_sees_only_the_records_shared_with_it(
+    staff: dict[str, User], adult_arrival: Arrival
+) -> None:
+    """INFOP is a government body, but its caseworkers train people; they do not keep the
+    registry, so they read a record only once it is shared with INFOP (by a referral)."""
+    infop = staff["infop.hn"]
+    person = adult_arrival.person
+    assert infop.organisation is not None and infop.organisation.is_government
+    assert not permissions.can_view_person(infop, person)
+    assert not Person.objects.filter(permissions.persons_visible_filter(infop)).exists()
+    PersonShare.objects.create(person=person, organisation=infop.organisation, reason="test")
+    assert permissions.can_view_person(infop, person)

@@ -23,7 +23,6 @@ from mirador.directory.services import (
     REFERRAL_OBJECT_TYPE,
     ConsentRequiredError,
     ReferralStatusError,
-    SharingNotAllowedError,
     referral_accept,
     referral_cancel,
     referral_complete,
@@ -275,22 +274,31 @@ def test_an_officer_of_another_country_cannot_refer_a_honduran(
     assert AuditEntry.objects.filter(object_type=REFERRAL_OBJECT_TYPE, action="denied").exists()
 
 
-def test_a_caseworker_who_may_not_share_the_record_cannot_refer_to_another_organisation(
+def test_a_caseworker_following_the_person_refers_them_and_the_provider_may_then_read_it(
     users: dict[str, User],
+    staff: dict[str, User],
     directory: Directory,
     adult_arrival: Arrival,
     refer: Refer,
 ) -> None:
+    """A caseworker may not share a record at will, but taking the person to a service they
+    consented to be referred to is their work: the record goes to that provider only."""
     caseworker = users["caseworker.hn"]
     assert caseworker.organisation is not None
-    PersonShare.objects.create(
-        person=adult_arrival.person, organisation=caseworker.organisation, reason="test"
-    )
-    with pytest.raises(SharingNotAllowedError):
-        refer(caseworker, adult_arrival, directory.training, arrival=None)
-    assert not Referral.objects.exists()
-    # A service no organisation answers in Mirador needs no sharing.
-    assert refer(caseworker, adult_arrival, directory.employment, arrival=None).status == "sent"
+    person = adult_arrival.person
+    PersonShare.objects.create(person=person, organisation=caseworker.organisation, reason="test")
+    provider_staff = staff["caderh.hn"]
+    assert not permissions.can_view_person(provider_staff, person)
+
+    referral = refer(caseworker, adult_arrival, directory.training, arrival=None)
+
+    assert referral.status == "sent"
+    assert PersonShare.objects.filter(
+        person=person, organisation=directory.training.provider.organisation
+    ).exists()
+    assert permissions.can_view_person(provider_staff, person)
+    # Sharing outside a referral stays refused to caseworkers.
+    assert not permissions.can_share_person(caseworker, person)
 
 
 def test_an_inactive_service_takes_no_referrals(

@@ -289,7 +289,7 @@ def with_margins(
     hierarchies = hierarchies or {}
     entries: dict[tuple[str, ...], int] = {}
     for key, value in cells.items():
-        for ancestor in _ancestors(key, hierarchies):
+        for ancestor in entry_ancestors(key, hierarchies):
             entries[ancestor] = entries.get(ancestor, 0) + value
     children: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = defaultdict(list)
     for key in entries:
@@ -307,7 +307,9 @@ def with_margins(
     return entries, relations
 
 
-def _ancestors(key: tuple[str, ...], hierarchies: Mapping[int, Hierarchy]) -> list[tuple[str, ...]]:
+def entry_ancestors(
+    key: tuple[str, ...], hierarchies: Mapping[int, Hierarchy]
+) -> list[tuple[str, ...]]:
     """The key itself and every total it counts in."""
     levels: list[list[str]] = []
     for position, code in enumerate(key):

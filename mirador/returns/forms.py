@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from mirador.core.models import Country, Subdivision
 from mirador.people.models import DocumentKind, Relationship, Sex
-from mirador.returns.models import Arrival, AssistanceKind, Means, MigrationReason, TimeAbroad
+from mirador.returns.manifest_files import FIELDS as MANIFEST_FIELDS
+from mirador.returns.models import (
+    Arrival,
+    AssistanceKind,
+    ManifestKind,
+    Means,
+    MigrationReason,
+    TimeAbroad,
+)
 
 # Service field names mapped onto this form's fields, so that errors show next to them.
 SERVICE_FIELDS = {
@@ -205,3 +213,67 @@ class ContingencyForm(forms.Form):
 class AssistanceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Assistance"), choices=AssistanceKind.choices)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
+
+
+MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+
+
+class ManifestUploadForm(forms.Form):
+    """A sending authority's manifest file (CSV or XLSX) and the trip it announces."""
+
+    file = forms.FileField(
+        label=_("Manifest file"), help_text=_("CSV or XLSX, one passenger per row, up to 5 MB.")
+    )
+    sending_country = forms.ModelChoiceField(
+        label=_("Sending country"), queryset=Country.objects.all()
+    )
+    means = forms.ChoiceField(label=_("Means of transport"), choices=Means.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=ManifestKind.choices, initial=ManifestKind.SCHEDULED
+    )
+    reference = forms.CharField(label=_("Flight or bus reference"), max_length=40)
+    expected_at = forms.DateTimeField(
+        label=_("Expected arrival"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    mapping = forms.CharField(
+        label=_("Columns with other names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One per line, field = column, e.g. given_names = Nombres. Fields: %(fields)s. "
+            "A field left out is read from the column of its own name."
+        )
+        % {"fields": ", ".join(MANIFEST_FIELDS)},
+    )
+    keep_valid = forms.BooleanField(
+        label=_("Store the valid rows and set the others aside"),
+        required=False,
+        help_text=_("Otherwise nothing is stored while any row is wrong."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_MANIFEST_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload
+
+    def clean_mapping(self) -> dict[str, str]:
+        mapping: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["mapping"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            field, separator, column = line.partition("=")
+            field, column = field.strip(), column.strip()
+            if not separator or not column:
+                raise forms.ValidationError(
+                    _("Line %(number)s: write field = column.") % {"number": number}
+                )
+            if field not in MANIFEST_FIELDS:
+                raise forms.ValidationError(
+                    _("Line %(number)s: unknown field %(field)s.")
+                    % {"number": number, "field": field}
+                )
+            mapping[field] = column
+        return mapping

@@ -36,6 +36,7 @@ from mirador.returns.forms import (
     ArrivalForm,
     AssistanceForm,
     ContingencyForm,
+    ManifestUploadForm,
 )
 from mirador.returns.matching import Identity
 from mirador.returns.models import Arrival, AssistanceKind, ManifestPassenger
@@ -528,3 +529,94 @@ def arrival_completion(request: HttpRequest, arrival_id: uuid.UUID) -> HttpRespo
             },
         )
     return render(request, "returns/arrival_complete.html", {"arrival": arrival, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manifest_upload(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
+    """Import a sending authority's manifest: nothing is stored while a row is wrong (the
+    rows and fields are listed), unless the officer chooses to store the valid rows and set
+    the others aside (downloadable)."""
+    user = _signed_in(request)
+    centre = _centre(user, centre_id)
+    row_errors: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = ManifestUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            try:
+                result = services.manifest_import(
+                    actor=user,
+                    centre=centre,
+                    sending_country=data["sending_country"],
+                    means=data["means"],
+                    kind=data["kind"],
+                    reference=data["reference"],
+                    expected_at=data["expected_at"],
+                    file_name=upload.name or "manifest",
+                    content=upload.read(),
+                    mapping=data["mapping"],
+                    keep_valid=data["keep_valid"],
+                )
+            except PermissionDeniedError:
+                raise Http404 from None
+            except ApplicationError as error:
+                reported = error.details.get("errors")
+                row_errors = list(reported) if isinstance(reported, list) else []
+                fields = error.details.get("fields")
+                if isinstance(fields, dict):
+                    for name, field_messages in fields.items():
+                        for message in field_messages:
+                            form.add_error(name if name in form.fields else None, message)
+                if not row_errors and not isinstance(fields, dict) or row_errors:
+                    form.add_error(None, error.message)
+            else:
+                manifest = result.manifest
+                messages.success(
+                    request,
+                    _("Manifest %(reference)s: %(stored)s passengers stored.")
+                    % {"reference": manifest.reference, "stored": result.stored},
+                )
+                if result.set_aside:
+                    messages.warning(
+                        request,
+                        _(
+                            "%(count)s rows were set aside: download them from the manifest "
+                            "list, correct them and import them again."
+                        )
+                        % {"count": len(result.set_aside)},
+                    )
+                day = timezone.localtime(manifest.expected_at).date()
+                return redirect(
+                    reverse("returns:manifests", args=[centre.pk]) + f"?date={day.isoformat()}"
+                )
+    else:
+        form = ManifestUploadForm()
+    return render(
+        request,
+        "returns/manifest_upload.html",
+        {"centre": centre, "form": form, "row_errors": row_errors},
+    )
+
+
+@login_required
+@require_GET
+def manifest_list(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
+    """The centre's manifests of a day: passengers announced and registered, rows set
+    aside (downloadable), cancelled ones."""
+    user = _signed_in(request)
+    centre = _centre(user, centre_id)
+    day = _day(request)
+    manifests = selectors.manifests_for_centre(user=user, centre=centre, day=day)
+    return render(
+        request,
+        "returns/manifest_list.html",
+        {
+            "centre": centre,
+            "day": day,
+            "manifests": manifests,
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+        },
+    )

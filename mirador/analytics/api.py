@@ -1,5 +1,177 @@
-"""API of observatory analytics, mounted at /api/v1/analytics/."""
+"""API of observatory analytics, mounted at /api/v1/analytics/: public (no sign-in), for
+researchers. Datasets with their dimensions and code lists; any breakdown of a selection of
+figures, paginated; indicators. Every figure is published after disclosure control and names
+the batches (files) it came from. A question that cannot be answered is a 400 naming the
+parameter; a value of the wrong type a 422.
+"""
 
-from ninja import Router
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+
+from mirador.analytics import indicators as indicator_module
+from mirador.analytics import selectors
+from mirador.analytics.disclosure import disclosure_threshold
+from mirador.analytics.schemas import (
+    DatasetDetailOut,
+    DatasetOut,
+    IndicatorParams,
+    IndicatorsOut,
+    TableOut,
+    TableParams,
+)
+from mirador.analytics.selectors import BatchSource, TableQuery
+from mirador.flows.models import Dataset
 
 router = Router(tags=["analytics"])
+
+TABLE_EXTRA = ("totals", "limit", "offset")
+INDICATOR_EXTRA = ("top", "top_limit", "rate_dimension")
+
+
+def _params(request: HttpRequest) -> dict[str, list[str]]:
+    return {name: request.GET.getlist(name) for name in request.GET}
+
+
+def _dataset_out(dataset: Dataset, *, detail: bool = False) -> dict[str, Any]:
+    coverage = selectors.dataset_coverage(dataset)
+    dimensions = []
+    for dimension in selectors.dataset_dimensions(dataset):
+        entry: dict[str, Any] = {
+            "code": dimension.code,
+            "name_en": dimension.name_en,
+            "name_es": dimension.name_es,
+            "kind": dimension.kind,
+            "code_list": dimension.code_list.code if dimension.code_list else None,
+        }
+        if detail:
+            entry["codes"] = selectors.dimension_codes(dimension, dataset=dataset)
+        dimensions.append(entry)
+    return {
+        "code": dataset.code,
+        "name_en": dataset.name_en,
+        "name_es": dataset.name_es,
+        "description": dataset.description,
+        "dimensions": dimensions,
+        "period_types": selectors.stored_period_types(dataset),
+        **coverage,
+    }
+
+
+def _query_out(query: TableQuery) -> dict[str, Any]:
+    return {
+        "dataset": query.dataset.code,
+        "breakdown": list(query.group_by),
+        "period_type": query.period_type,
+        "start": f"{query.start:%Y-%m}" if query.start else None,
+        "end": f"{query.end:%Y-%m}" if query.end else None,
+        "filters": {name: list(codes) for name, codes in query.filters},
+    }
+
+
+def _sources(sources: list[BatchSource]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(source) for source in sources]
+
+
+@router.get("/datasets", auth=None, response=list[DatasetOut], summary="Datasets (public)")
+def dataset_list(request: HttpRequest) -> Any:
+    """Every dataset with its dimensions, period types and the periods it covers."""
+    return [_dataset_out(dataset) for dataset in selectors.public_datasets()]
+
+
+@router.get(
+    "/datasets/{code}", auth=None, response=DatasetDetailOut, summary="One dataset (public)"
+)
+def dataset_detail(request: HttpRequest, code: str) -> Any:
+    """A dataset with the codes of each dimension (for countries and subdivisions, the codes
+    the dataset uses)."""
+    return _dataset_out(selectors.dataset_get(code=code), detail=True)
+
+
+@router.get(
+    "/datasets/{code}/observations",
+    auth=None,
+    response=TableOut,
+    summary="Figures of a dataset, broken down and filtered (public)",
+)
+def dataset_observations(request: HttpRequest, code: str, params: Query[TableParams]) -> Any:
+    """The dataset's figures summed by the breakdowns of `by` (period and/or dimensions),
+    over the selection, with every total (code _T), after disclosure control: a suppressed
+    figure has `value` null and `suppressed` true. Paginated with `limit` and `offset`."""
+    dataset = selectors.dataset_get(code=code)
+    query = selectors.table_query_from_params(
+        dataset=dataset, params=_params(request), allowed=TABLE_EXTRA
+    )
+    table = selectors.public_table(query)
+    rows = table.rows(totals=params.totals)
+    page = rows[params.offset : params.offset + params.limit]
+    return {
+        "query": _query_out(query),
+        "disclosure_threshold": table.protected.threshold,
+        "suppressed": table.suppressed_count,
+        "count": len(rows),
+        "limit": params.limit,
+        "offset": params.offset,
+        "items": [
+            {
+                "codes": row.codes,
+                "value": row.value,
+                "suppressed": row.suppressed,
+                "batches": list(row.batches),
+            }
+            for row in page
+        ],
+        "sources": _sources(table.sources),
+    }
+
+
+@router.get(
+    "/datasets/{code}/indicators",
+    auth=None,
+    response=IndicatorsOut,
+    summary="Indicators of a selection of figures (public)",
+)
+def dataset_indicators(request: HttpRequest, code: str, params: Query[IndicatorParams]) -> Any:
+    """Monthly and yearly totals with the change on the previous year, shares of women,
+    minors and unaccompanied minors, top countries and subdivisions, rates per 100,000
+    inhabitants where a population is loaded; each figure with its batches."""
+    dataset = selectors.dataset_get(code=code)
+    request_params = _params(request)
+    if "by" in request_params:
+        raise selectors.QueryError(
+            _("Indicators have their own breakdowns: leave out “by”."), details={"field": "by"}
+        )
+    query = selectors.table_query_from_params(
+        dataset=dataset, params=request_params, allowed=INDICATOR_EXTRA
+    )
+    declared = {dimension.code for dimension in dataset.dimensions.all()}
+    top = selectors.split_values(params.top) or None
+    for name in [*(top or []), *([params.rate_dimension] if params.rate_dimension else [])]:
+        if name not in declared:
+            raise selectors.QueryError(
+                _("The dataset %(dataset)s has no dimension “%(name)s”.")
+                % {"dataset": dataset.code, "name": name[:40]},
+                details={"field": "top" if top and name in top else "rate_dimension"},
+            )
+    summary = indicator_module.indicators(
+        query,
+        top_dimensions=top,
+        top_limit=params.top_limit,
+        rate_dimension=params.rate_dimension,
+    )
+    return {
+        "query": _query_out(query),
+        "disclosure_threshold": disclosure_threshold(),
+        "suppressed": summary.suppressed,
+        "monthly": [dataclasses.asdict(figure) for figure in summary.monthly],
+        "yearly": [dataclasses.asdict(figure) for figure in summary.yearly],
+        "shares": [dataclasses.asdict(figure) for figure in summary.shares],
+        "top": [dataclasses.asdict(figure) for figure in summary.top],
+        "rates": [dataclasses.asdict(figure) for figure in summary.rates],
+        "sources": _sources(summary.sources),
+    }

@@ -314,6 +314,73 @@ def table_query(
     )
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+QUERY_PARAMETERS = ("by", "period_type", "start", "end", "minors")
+
+
+def parse_bool(text: str, *, field_name: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise QueryError(
+        _("%(field)s is true or false, not “%(value)s”.")
+        % {"field": field_name, "value": text[:20]},
+        details={"field": field_name},
+    )
+
+
+def split_values(values: Iterable[str]) -> list[str]:
+    """Repeated parameters and comma-separated lists alike (by=period&by=sex, by=period,sex)."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def table_query_from_params(
+    *,
+    dataset: Dataset,
+    params: Mapping[str, list[str]],
+    allowed: Iterable[str] = (),
+    default_group_by: Sequence[str] = (),
+) -> TableQuery:
+    """A TableQuery from a request's parameters (each a list of values): by, period_type,
+    start, end, minors, and one filter per dimension; a parameter not known is refused (a
+    misspelt filter would otherwise give figures for everything)."""
+    known = {*QUERY_PARAMETERS, *OBSERVATION_DIMENSIONS, *allowed}
+    unknown = sorted(name for name in params if name not in known)
+    if unknown:
+        raise QueryError(
+            _("Unknown parameters: %(names)s. Known: %(known)s.")
+            % {
+                "names": ", ".join(name[:40] for name in unknown[:5]),
+                "known": ", ".join(sorted(known)),
+            },
+            details={"field": unknown[0][:40]},
+        )
+
+    def one(name: str) -> str | None:
+        values = [value for value in params.get(name, []) if value.strip()]
+        if len(values) > 1:
+            raise QueryError(
+                _("%(field)s is given once.") % {"field": name}, details={"field": name}
+            )
+        return values[0] if values else None
+
+    minors = one("minors")
+    return table_query(
+        dataset=dataset,
+        group_by=split_values(params.get("by", [])) or list(default_group_by),
+        period_type=one("period_type"),
+        start=one("start"),
+        end=one("end"),
+        filters={
+            name: split_values(params[name]) for name in OBSERVATION_DIMENSIONS if name in params
+        },
+        minors=parse_bool(minors, field_name="minors") if minors is not None else None,
+    )
+
+
 # --- computing the table ----------------------------------------------------------------------
 
 

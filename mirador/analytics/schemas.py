@@ -1,0 +1,194 @@
+"""What the analytics API reads and returns. Codes are those of the datasets' code lists
+(ISO 3166-1 alpha-2 for countries, ISO 3166-2 for subdivisions, SDMX's _T for a total, _O
+other, _U unknown); periods are 2024-03 (a month) or 2024 (a year)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
+
+
+class TableFilters(Schema):
+    """The selection of figures: a period range and codes of any of the dataset's
+    dimensions (repeat a parameter, or separate codes with commas, for several)."""
+
+    period_type: Literal["month", "year"] | None = Field(
+        None, description="Of the figures published; by default the dataset's own."
+    )
+    start: str | None = Field(None, pattern=PERIOD_PATTERN, description="2024 or 2024-03.")
+    end: str | None = Field(None, pattern=PERIOD_PATTERN, description="2024 or 2024-03.")
+    minors: bool | None = Field(
+        None, description="true: minors only; false: adults only (age group or demographic)."
+    )
+    reporting_country: list[str] = Field([], description="ISO 3166-1 alpha-2.")
+    from_country: list[str] = Field([], description="Country returned from.")
+    to_country: list[str] = Field([], description="Country of destination.")
+    citizenship: list[str] = Field([], description="ISO 3166-1 alpha-2; _O other, _U unknown.")
+    sex: list[str] = Field([], description="F, M, _U.")
+    age_group: list[str] = Field([], description="Y_LT18, Y_GE18, _U.")
+    demographic: list[str] = []
+    unaccompanied: list[str] = Field([], description="Y, N, _U.")
+    means: list[str] = Field([], description="air, land, sea, _U.")
+    subdivision: list[str] = Field([], description="ISO 3166-2 (HN-CR, ...).")
+    authority: list[str] = []
+    encounter_type: list[str] = []
+    component: list[str] = []
+    route: list[str] = []
+    cause: list[str] = []
+    measure: list[str] = Field(
+        [], description="Required for datasets of several measures (dead, missing, ...)."
+    )
+
+
+class TableParams(TableFilters):
+    by: list[str] = Field(
+        [],
+        description="Breakdowns: period and/or dimension codes (at most 3); none gives the "
+        "total of the selection.",
+    )
+    totals: bool = Field(True, description="false: the cells only, without totals (_T).")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class IndicatorParams(TableFilters):
+    top: list[str] = Field(
+        [], description="Dimensions to rank (default: every country and subdivision dimension)."
+    )
+    top_limit: int = Field(10, ge=1, le=50)
+    rate_dimension: str | None = Field(
+        None, description="Country dimension for rates per 100,000 inhabitants."
+    )
+
+
+class CodeOut(Schema):
+    code: str
+    name_en: str
+    name_es: str
+
+
+class DimensionOut(Schema):
+    code: str
+    name_en: str
+    name_es: str
+    kind: str
+    code_list: str | None = None
+
+
+class DimensionDetailOut(DimensionOut):
+    codes: list[CodeOut]
+
+
+class DatasetOut(Schema):
+    code: str
+    name_en: str
+    name_es: str
+    description: str
+    dimensions: list[DimensionOut]
+    period_types: list[str]
+    first_period: datetime.date | None
+    last_period: datetime.date | None
+
+
+class DatasetDetailOut(DatasetOut):
+    dimensions: list[DimensionDetailOut]  # type: ignore[assignment]
+
+
+class SourceOut(Schema):
+    id: str
+    dataset: str
+    file_name: str
+    format_code: str
+    source: str
+    sha256: str
+    imported_at: datetime.datetime | None
+
+
+class RowOut(Schema):
+    codes: dict[str, str]
+    value: int | None = Field(description="Empty (null) when suppressed.")
+    suppressed: bool
+    batches: list[str]
+
+
+class QueryOut(Schema):
+    dataset: str
+    breakdown: list[str]
+    period_type: str
+    start: str | None
+    end: str | None
+    filters: dict[str, list[str]]
+
+
+class TableOut(Schema):
+    query: QueryOut
+    disclosure_threshold: int
+    suppressed: int
+    count: int
+    limit: int
+    offset: int
+    items: list[RowOut]
+    sources: list[SourceOut]
+
+
+class PeriodFigureOut(Schema):
+    period: str
+    value: int | None
+    batches: list[str]
+
+
+class YearFigureOut(Schema):
+    year: str
+    value: int | None
+    months: int
+    complete: bool
+    previous: int | None
+    change: int | None
+    change_percent: float | None
+    change_basis: str
+    batches: list[str]
+
+
+class ShareFigureOut(Schema):
+    indicator: str
+    dimension: str
+    period: str
+    numerator: int | None
+    denominator: int | None
+    share: float | None
+    batches: list[str]
+
+
+class TopFigureOut(Schema):
+    dimension: str
+    code: str
+    value: int
+    share_of_total: float | None
+    batches: list[str]
+
+
+class RateFigureOut(Schema):
+    dimension: str
+    code: str
+    year: str
+    value: int | None
+    population: int
+    population_year: str
+    rate: float | None
+    batches: list[str]
+
+
+class IndicatorsOut(Schema):
+    query: QueryOut
+    disclosure_threshold: int
+    suppressed: int
+    monthly: list[PeriodFigureOut]
+    yearly: list[YearFigureOut]
+    shares: list[ShareFigureOut]
+    top: list[TopFigureOut]
+    rates: list[RateFigureOut]
+    sources: list[SourceOut]

@@ -28,9 +28,13 @@ What it does:
    loads to warm up, one at a time. Baseline, in the same run and the same way: GET
    /api/v1/auth/me, the cheapest signed-in request (middleware, authentication, one small
    JSON answer).
-4. Counts the SQL queries of each request, through Django's test client in this process
+4. Autovacuum is off on this machine's PostgreSQL, so nothing analyses the tables the load
+   filled: the planner takes them for nearly empty. The day page is loaded again after an
+   ANALYZE (what autovacuum does in production after such a load); both are printed, and the
+   goal is judged on each.
+5. Counts the SQL queries of each request, through Django's test client in this process
    (the same settings and database).
-5. Drops the database if it created it.
+6. Drops the database if it created it.
 
 Prints p50, p95 and max of each, their queries and the goal met or not with the measured
 number, and as its last line one JSON object of the figures. A benchmark, never a timed test.
@@ -249,6 +253,16 @@ def set_up(*, arrivals: int, day: datetime.date) -> dict[str, Any]:
     }
 
 
+def _analyse(url: str) -> str:
+    """ANALYZE the database; returns the server's autovacuum setting."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        (setting,) = connection.execute("SHOW autovacuum").fetchone() or ("?",)
+        connection.execute("ANALYZE")
+    return str(setting)
+
+
 def timed_get(port: int, path: str, session_key: str, repeat: int) -> tuple[list[float], int]:
     """Milliseconds of each load (two warm-up loads first), one keep-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -342,6 +356,19 @@ def main() -> int:
                     "max_ms": round(max(times), 1),
                     "bytes": size,
                 }
+            # Autovacuum is off on this machine's PostgreSQL (`SHOW autovacuum`), so the
+            # tables above were never analysed: the planner sees them as nearly empty. What
+            # production's autovacuum would do after such a load, done by hand, then the day
+            # page again.
+            autovacuum = _analyse(url)
+            times, _size = timed_get(
+                port, paths["day_page"], setup["session_key"], arguments.repeat
+            )
+            analysed = {
+                "p50_ms": round(_percentile(times, 0.5), 1),
+                "p95_ms": round(_percentile(times, 0.95), 1),
+                "max_ms": round(max(times), 1),
+            }
             stop(mirador)
             counts = query_counts(setup["officer_id"], paths)
     finally:
@@ -356,20 +383,30 @@ def main() -> int:
             f"max {figures['max_ms']:.1f} ms, {counts[name]} SQL queries, "
             f"{figures['bytes']} bytes"
         )
+    print(
+        f"day_page after ANALYZE (autovacuum {autovacuum}): p50 {analysed['p50_ms']:.1f} ms, "
+        f"p95 {analysed['p95_ms']:.1f} ms, max {analysed['max_ms']:.1f} ms"
+    )
     page = results["day_page"]
     met = page["p95_ms"] < GOAL_MS
+    met_analysed = analysed["p95_ms"] < GOAL_MS
     print(
-        f"The day page of {setup['arrivals']} arrivals: p95 {page['p95_ms']:.1f} ms (goal under "
-        f"{GOAL_MS:.0f} ms: {'met' if met else 'NOT met'}), "
-        f"{page['p50_ms'] / results['baseline_me']['p50_ms']:.1f} times the baseline's p50"
+        f"The day page of {setup['arrivals']} arrivals: p95 {page['p95_ms']:.1f} ms as the "
+        f"registrations left the database (goal under {GOAL_MS:.0f} ms: "
+        f"{'met' if met else 'NOT met'}), {analysed['p95_ms']:.1f} ms once analysed "
+        f"({'met' if met_analysed else 'NOT met'}); p50 "
+        f"{page['p50_ms'] / results['baseline_me']['p50_ms']:.1f} times the baseline's"
     )
     figures: dict[str, Any] = {
         "arrivals": setup["arrivals"],
         "repeat": arguments.repeat,
         **{name: {**values, "queries": counts[name]} for name, values in results.items()},
         "day_page_over_baseline_p50": round(page["p50_ms"] / results["baseline_me"]["p50_ms"], 2),
+        "day_page_analysed": analysed,
+        "autovacuum": autovacuum,
         "goal_ms": GOAL_MS,
         "goal_met": met,
+        "goal_met_analysed": met_analysed,
     }
     print(json.dumps(figures))
     return 0

@@ -58,6 +58,8 @@ INPUT_COLUMNS = (
 NAME_COLUMNS = ("given_names", "first_surname")
 DEFAULT_THRESHOLD = 0.9
 ENGINE_VERSION = 1
+# The least m probability a level keeps after training (see `smooth`).
+M_FLOOR = 0.001
 # Pairs of random records that estimate the u probabilities.
 U_SAMPLE_PAIRS = float(os.environ.get("MIRADOR_LINKAGE_U_PAIRS", "1e6"))
 
@@ -818,6 +820,27 @@ def train(
             logger.info("EM on %s skipped: %s", rule.sql(), type(error).__name__)
         logger.debug("EM on %s: %.1f s", rule.sql(), time.perf_counter() - tick)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    return smooth(model)
+
+
+def smooth(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """No level keeps an m probability of zero: EM gives zero to a kind of disagreement the
+    training data happens not to show (no sex recorded wrong among its duplicates), and a zero
+    would make that disagreement veto any match, however strong the rest, in the next file.
+    Each m is raised to `floor` at least, and a comparison's m are scaled back to sum to one
+    (a pseudo-count, as in additive smoothing)."""
+    for comparison in model["comparisons"]:
+        levels = [
+            level
+            for level in comparison["comparison_levels"]
+            if not level.get("is_null_level") and "m_probability" in level
+        ]
+        if not levels:
+            continue
+        raised = [max(float(level["m_probability"]), floor) for level in levels]
+        total = sum(raised)
+        for level, m in zip(levels, raised, strict=True):
+            level["m_probability"] = m / total
     return model
 
 

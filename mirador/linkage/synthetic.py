@@ -5,7 +5,7 @@ coming back: each record here carries `person_key`, the truth. A share of the re
 written the way a second clerk, or a record from the United States, would write it: a typo in
 a given name, a nickname, a compound name cut to its first part, the second surname dropped,
 the first surname dropped, the two surnames swapped, day and month swapped, the day or month
-left out, accents lost, no document number.
+left out, a digit of the date wrong, accents lost, no document number.
 """
 
 from __future__ import annotations
@@ -82,6 +82,13 @@ def _errors() -> list[Callable[[random.Random, dict[str, object]], None]]:
         for key in ("given_names", "first_surname", "second_surname"):
             r[key] = _unaccented(str(r[key]))
 
+    def typo_date(rand: random.Random, r: dict[str, object]) -> None:
+        if rand.random() < 0.5 or not r["birth_day"]:
+            r["birth_year"] = int(r["birth_year"]) + rand.choice((-1, 1))  # type: ignore[call-overload]
+        else:
+            day = int(r["birth_day"])  # type: ignore[call-overload]
+            r["birth_day"] = day + 10 if day <= 18 else day - 10
+
     def no_document(rand: random.Random, r: dict[str, object]) -> None:
         r["document_number"] = ""
 
@@ -95,6 +102,7 @@ def _errors() -> list[Callable[[random.Random, dict[str, object]], None]]:
         typo_surname,
         swap_day_month,
         partial_date,
+        typo_date,
         no_accents,
         no_document,
     ]

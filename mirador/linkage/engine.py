@@ -424,6 +424,14 @@ def _else() -> dict[str, Any]:
     return _level("ELSE", "All other comparisons")
 
 
+# A given name written as the surname and the surname as the given name (a form read the
+# wrong way round, "LÓPEZ, JUAN"), spelling variants allowed.
+NAMES_SWAPPED = (
+    "jaro_winkler_similarity(given_1_l, first_surname_r) >= 0.9 "
+    "AND jaro_winkler_similarity(first_surname_l, given_1_r) >= 0.9"
+)
+
+
 def given_names_comparison() -> dict[str, Any]:
     return {
         "output_column_name": "given_names",
@@ -432,6 +440,7 @@ def given_names_comparison() -> dict[str, Any]:
             _level("given_names_l IS NULL OR given_names_r IS NULL", "Null", null=True),
             _level("given_names_l = given_names_r", "All given names equal", tf="given_names"),
             _level("given_1_l = given_1_r", "First given name equal", tf="given_1"),
+            _level(NAMES_SWAPPED, "Given name and surname swapped"),
             _level(
                 "given_1_l = given_2_r OR given_2_l = given_1_r OR given_2_l = given_2_r",
                 "A part of a compound name in common",
@@ -473,6 +482,7 @@ def surnames_comparison() -> dict[str, Any]:
                 "first_surname_l = second_surname_r AND second_surname_l = first_surname_r",
                 "Surnames swapped",
             ),
+            _level(NAMES_SWAPPED, "Given name and surname swapped"),
             _level(
                 f"first_surname_l = first_surname_r AND {one_missing}",
                 "First surname equal, the second missing on one side",
@@ -593,6 +603,10 @@ PREDICTION_BLOCKING = (
     BlockingRule(
         ("birth_year", "birth_month", "birth_day"), ("birth_year", "birth_day", "birth_month")
     ),
+    # Given name and surname swapped.
+    BlockingRule(("given_1", "first_surname"), ("first_surname", "given_1")),
+    BlockingRule(("given_1", "birth_year"), ("first_surname", "birth_year")),
+    BlockingRule(("first_surname", "birth_year"), ("given_1", "birth_year")),
 )
 TRAINING_BLOCKING = (
     BlockingRule(("given_1", "first_surname")),

@@ -270,7 +270,16 @@ def person_referrals(*, user: AnyUser | None, person: Person) -> list[Referral]:
 def first_referral_times(*, arrival_ids: Iterable[object]) -> dict[uuid.UUID, datetime.datetime]:
     """When the first referral was made at each arrival (arrivals without one are left
     out), for the intake figure "time from arrival to first referral". Figures only: no
-    persons, no access check."""
+    persons, no access check. `arrival_ids` may be a queryset of arrival keys, which the
+    database then reads as a subquery."""
+    if isinstance(arrival_ids, QuerySet):
+        rows = (
+            Referral.objects.filter(arrival_id__in=arrival_ids)
+            .order_by()
+            .values("arrival_id")
+            .annotate(first=Min("created_at"))
+        )
+        return {row["arrival_id"]: row["first"] for row in rows}
     keys = list(dict.fromkeys(key for key in map(_key, arrival_ids) if key is not None))
     times: dict[uuid.UUID, datetime.datetime] = {}
     # In chunks, so that a year of arrivals stays under SQLite's limit of query parameters.

@@ -788,7 +788,12 @@ def intake_times(
         )
     )
     arrival_rows = list(rows)
-    referred = first_referral_times(arrival_ids=[row[6] for row in arrival_rows])
+    # The arrivals as a subquery, not a list of thousands of ids.
+    referred = first_referral_times(
+        arrival_ids=Arrival.objects.filter(
+            centre=centre, arrived_at__gte=first, arrived_at__lt=last
+        ).values("pk")
+    )
     by_day: dict[datetime.date, list[tuple[Any, ...]]] = defaultdict(list)
     for row in arrival_rows:
         to_service = referred.get(row[6])

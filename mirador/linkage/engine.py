@@ -155,6 +155,23 @@ def fold(text: str) -> str:
     return str(normalise_text(pd.Series([text], dtype="object")).iloc[0] or "")
 
 
+def _on_distinct(function: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """Apply a Series → Series function to the distinct values only, then spread the results
+    back: registries repeat names, and a million records hold a few tens of thousands."""
+
+    @functools.wraps(function)
+    def wrapper(values: pd.Series) -> pd.Series:
+        codes, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
+        if len(distinct) == 0:
+            return pd.Series(pd.NA, index=values.index, dtype="string")
+        mapped = function(pd.Series(distinct, dtype="string")).astype("string").array
+        result = mapped.take(codes, allow_fill=True)
+        return pd.Series(result, index=values.index, dtype="string")
+
+    return wrapper
+
+
+@_on_distinct
 def normalise_text(values: pd.Series) -> pd.Series:
     """Lower case, accents folded (Á→a, ñ→n, ü→u), punctuation to spaces, spaces collapsed;
     empty → missing."""
@@ -169,6 +186,7 @@ def _drop_particles(tokens: list[str]) -> list[str]:
     return kept or tokens
 
 
+@_on_distinct
 def normalise_given_names(values: pd.Series) -> pd.Series:
     """Folded given names, particles dropped, each part mapped through the nickname list:
     "Ma. de los Ángeles" → "maria angeles", "Chepe Luis" → "jose luis"."""
@@ -186,6 +204,7 @@ def normalise_given_names(values: pd.Series) -> pd.Series:
     return folded.map(one, na_action="ignore").astype("string")
 
 
+@_on_distinct
 def normalise_surname(values: pd.Series) -> pd.Series:
     """Folded surname with leading particles dropped and the words joined: "De León" → "leon",
     "De la Cruz" → "cruz", "San Martín" → "sanmartin"."""
@@ -216,11 +235,32 @@ _PHONETIC_RULES = (
 )
 
 
+@_on_distinct
 def phonetic_key(values: pd.Series) -> pd.Series:
     key = values.astype("string")
     for pattern, replacement in _PHONETIC_RULES:
         key = key.str.replace(pattern, replacement, regex=True)
     return key.mask(key == "", pd.NA)
+
+
+@_on_distinct
+def _without_particles(values: pd.Series) -> pd.Series:
+    return values.str.replace(r"^((de|del|la|las|los|y)\s+)+(?=\S)", "", regex=True)
+
+
+@_on_distinct
+def _is_two_words(values: pd.Series) -> pd.Series:
+    return values.str.fullmatch(r"[a-z0-9]+ [a-z0-9]+").map({True: "1", False: "0"})
+
+
+def _word(values: pd.Series, index: int) -> pd.Series:
+    return _on_distinct(lambda distinct: distinct.str.split(" ").str[index])(values)
+
+
+@_on_distinct
+def _document(values: pd.Series) -> pd.Series:
+    document = values.str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
+    return document.mask(document == "", pd.NA)
 
 
 _DATE_PATTERNS = (
@@ -247,10 +287,20 @@ def _parse_birth_date(value: str) -> tuple[int, int | None, int | None] | None:
 
 def _integer_column(frame: pd.DataFrame, column: str, low: int, high: int) -> pd.Series:
     raw = frame[column]
-    text = raw.astype("string").str.strip()
-    text = text.mask(text == "", pd.NA)
-    numbers = pd.to_numeric(text, errors="coerce")
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        numbers = raw.astype("Float64")
+        text = raw.astype("string")
+    else:
+        text = _on_distinct(lambda distinct: distinct.str.strip())(raw)
+        text = text.mask(text == "", pd.NA)
+        codes, distinct = pd.factorize(text, use_na_sentinel=True)
+        converted = pd.to_numeric(pd.Series(distinct, dtype="object"), errors="coerce")
+        numbers = pd.Series(
+            pd.array(converted, dtype="Float64").take(codes, allow_fill=True), index=raw.index
+        )
+    numbers = numbers.astype("Float64")
     bad = text.notna() & (numbers.isna() | (numbers % 1 != 0) | (numbers < low) | (numbers > high))
+    bad = bad.fillna(True)
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
@@ -266,32 +316,29 @@ def _integer_column(frame: pd.DataFrame, column: str, low: int, high: int) -> pd
 
 def _birth_parts(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     if "birth_date" in frame.columns and not {"birth_year"} & set(frame.columns):
-        years: list[int | None] = []
-        months: list[int | None] = []
-        days: list[int | None] = []
-        for position, value in enumerate(frame["birth_date"].tolist()):
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-                years.append(None)
-                months.append(None)
-                days.append(None)
-                continue
-            text = str(value).strip()
-            parsed = _parse_birth_date(text) if text else (None, None, None)
-            if parsed is None:
+        text = frame["birth_date"].astype("string").str.strip()
+        codes, distinct = pd.factorize(text.mask(text == "", pd.NA), use_na_sentinel=True)
+        parsed: list[tuple[int | None, int | None, int | None]] = []
+        for index, value in enumerate(distinct):
+            parts_of = _parse_birth_date(str(value))
+            if parts_of is None:
+                position = int(np.flatnonzero(codes == index)[0])
                 raise InputError(
                     "bad_date",
-                    f"row {position + 1}, column birth_date: “{text}” is not a date "
+                    f"row {position + 1}, column birth_date: “{value}” is not a date "
                     "(YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY)",
                     row=position + 1,
                     column="birth_date",
-                    value=text,
+                    value=str(value),
                 )
-            years.append(parsed[0])
-            months.append(parsed[1])
-            days.append(parsed[2])
-        parts = pd.DataFrame(
-            {"birth_year": years, "birth_month": months, "birth_day": days}, dtype="object"
+            parsed.append(parts_of)
+        table = pd.DataFrame(
+            parsed + [(None, None, None)],
+            columns=["birth_year", "birth_month", "birth_day"],
+            dtype="object",
         )
+        # Missing dates (code -1) take the last row, all empty.
+        parts = table.iloc[np.where(codes < 0, len(parsed), codes)].reset_index(drop=True)
         parts.index = frame.index
         frame = parts
     empty = pd.Series(pd.NA, index=frame.index, dtype="Int64")
@@ -358,10 +405,8 @@ def prepare(
     second = normalise_surname(text_column("second_surname"))
     # Both surnames written in the first field ("Hernández López"), common in records from the
     # United States: split them when the second field is empty.
-    raw_first = normalise_text(text_column("first_surname")).str.replace(
-        r"^((de|del|la|las|los|y)\s+)+(?=\S)", "", regex=True
-    )
-    two_words = raw_first.str.fullmatch(r"[a-z0-9]+ [a-z0-9]+").fillna(False).astype(bool)
+    raw_first = _without_particles(normalise_text(text_column("first_surname")))
+    two_words = (_is_two_words(raw_first) == "1").fillna(False).astype(bool)
     split = two_words & second.isna()
     if split.any():
         parts = raw_first[split].str.split(" ", n=1, expand=True)
@@ -370,12 +415,11 @@ def prepare(
         first[split] = parts[0].astype("string")
         second[split] = parts[1].astype("string")
     out["given_names"] = given
-    out["given_1"] = given.str.split(" ").str[0].astype("string")
-    out["given_2"] = given.str.split(" ").str[1].astype("string")
+    out["given_1"] = _word(given, 0)
+    out["given_2"] = _word(given, 1)
     out["first_surname"] = first
     out["second_surname"] = second
-    out["surnames"] = (first.fillna("") + " " + second.fillna("")).str.strip()
-    out["surnames"] = out["surnames"].mask(out["surnames"] == "", pd.NA)
+    out["surnames"] = first.where(second.isna(), first + " " + second)
     out["given_1_ph"] = phonetic_key(out["given_1"])
     out["first_surname_ph"] = phonetic_key(first)
     out["second_surname_ph"] = phonetic_key(second)
@@ -384,16 +428,12 @@ def prepare(
     out["birth_month"] = month.array
     out["birth_day"] = day.array
     full = year.notna() & month.notna() & day.notna()
-    text = (
-        year.astype("string").str.zfill(4)
-        + month.astype("string").str.zfill(2)
-        + day.astype("string").str.zfill(2)
-    )
+    # YYYYMMDD, compared digit by digit (years from 1880 have four digits).
+    text = (year * 10000 + month * 100 + day).astype("string")
     out["birth_date_text"] = text.where(full, pd.NA).astype("string").array
     sex = normalise_text(text_column("sex")).map(SEX_CODES.get, na_action="ignore")
     out["sex"] = sex.astype("string")
-    document = text_column("document_number").str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
-    out["document_number"] = document.mask(document == "", pd.NA)
+    out["document_number"] = _document(text_column("document_number"))
     out["place"] = normalise_text(text_column("place"))
     for extra in extra_columns:
         out[f"x_{extra}"] = normalise_text(records[extra].astype("string"))
@@ -838,23 +878,24 @@ def train(
 
 
 def smooth(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """No level keeps an m probability of zero: EM gives zero to a kind of disagreement the
-    training data happens not to show (no sex recorded wrong among its duplicates), and a zero
-    would make that disagreement veto any match, however strong the rest, in the next file.
-    Each m is raised to `floor` at least, and a comparison's m are scaled back to sum to one
-    (a pseudo-count, as in additive smoothing)."""
+    """No level keeps an m probability of zero: EM gives zero (or nothing) to a kind of
+    disagreement the training data happens not to show (no sex recorded wrong among its
+    duplicates), and a zero would make that disagreement veto any match, however strong the
+    rest, in the next file. Each m is raised to `floor` at least, and a comparison's m are
+    scaled back to sum to one (a pseudo-count, as in additive smoothing). A level never seen
+    among the random pairs gets the u of one pair in the sample."""
+    u_floor = 1 / U_SAMPLE_PAIRS
     for comparison in model["comparisons"]:
         levels = [
-            level
-            for level in comparison["comparison_levels"]
-            if not level.get("is_null_level") and "m_probability" in level
+            level for level in comparison["comparison_levels"] if not level.get("is_null_level")
         ]
         if not levels:
             continue
-        raised = [max(float(level["m_probability"]), floor) for level in levels]
-        total = sum(raised)
-        for level, m in zip(levels, raised, strict=True):
-            level["m_probability"] = m / total
+        for key, least in (("m_probability", floor), ("u_probability", u_floor)):
+            raised = [max(float(level.get(key) or 0.0), least) for level in levels]
+            total = sum(raised)
+            for level, value in zip(levels, raised, strict=True):
+                level[key] = value / total
     return model
 
 
@@ -989,6 +1030,10 @@ def _run(
     trained = model is None
     if model is not None:
         model = {**model, "link_type": "link_only" if link else "dedupe_only"}
+    if model is None and projected == 0:
+        # Nothing to compare (every record alone in its blocks): no model to train.
+        trained = False
+        model = design.settings("link_only" if link else "dedupe_only")
     if model is None:
         progress("training the model (u by random sampling, m by expectation maximisation)")
         tick = time.perf_counter()

@@ -62,6 +62,11 @@ def background(returnees: pd.DataFrame) -> pd.DataFrame:
             "surnames",
             "First surname dropped on one side (the other's second surname)",
         ),
+        (
+            {"given_names": "López", "first_surname": "Ana", "second_surname": ""},
+            "given_names",
+            "Given name and surname swapped",
+        ),
         ({"birth_month": 7, "birth_day": 3}, "birth_date", "Day and month swapped"),
         ({"birth_day": None}, "birth_date", "Partial dates that agree"),
         ({"birth_year": 1991}, "birth_date", "One digit wrong"),

@@ -139,6 +139,8 @@ class Command(BaseCommand):
             ) from None
         except engine.InputError as error:
             raise CommandError(self._input_message(files[0], error)) from None
+        if not outcome.trained and model is None:
+            model_label = _("none (no two records to compare)")
         if outcome.trained:
             if options["save_model"]:
                 saved = self._save(options["save_model"], outcome, files)

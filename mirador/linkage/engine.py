@@ -423,6 +423,9 @@ def prepare(
     out["given_1_ph"] = phonetic_key(out["given_1"])
     out["first_surname_ph"] = phonetic_key(first)
     out["second_surname_ph"] = phonetic_key(second)
+    out["surnames_ph"] = out["first_surname_ph"].where(
+        out["second_surname_ph"].isna(), out["first_surname_ph"] + " " + out["second_surname_ph"]
+    )
     year, month, day = _birth_parts(records)
     out["birth_year"] = year.array
     out["birth_month"] = month.array
@@ -482,12 +485,12 @@ def given_names_comparison() -> dict[str, Any]:
             _level("given_1_l = given_1_r", "First given name equal", tf="given_1"),
             _level(NAMES_SWAPPED, "Given name and surname swapped"),
             _level(
-                "given_1_l = given_2_r OR given_2_l = given_1_r OR given_2_l = given_2_r",
-                "A part of a compound name in common",
-            ),
-            _level(
                 f"{_jw('given_names', 0.92)} OR levenshtein(given_1_l, given_1_r) <= 1",
                 "Spelling variant (Jaro-Winkler >= 0.92 or one edit)",
+            ),
+            _level(
+                "given_1_l = given_2_r OR given_2_l = given_1_r OR given_2_l = given_2_r",
+                "A part of a compound name in common",
             ),
             _level(
                 f"{_jw('given_1', 0.8)} OR {_jw('given_names', 0.85)}",
@@ -630,16 +633,29 @@ class BlockingRule:
         )
 
 
+# Each kind of error the comparisons allow for leaves at least one rule that still brings the
+# pair together, and every rule pairs a name with part of the date (or the whole date, or
+# the document), so that blocks stay small where a few names are very common (a million
+# returnees hold tens of thousands of José Hernández).
 PREDICTION_BLOCKING = (
-    BlockingRule(("given_1", "first_surname")),
-    BlockingRule(("first_surname_ph", "birth_year")),
-    BlockingRule(("given_1_ph", "birth_year")),
-    BlockingRule(("given_1_ph", "first_surname_ph")),
+    BlockingRule(("given_1", "first_surname", "birth_year")),
+    BlockingRule(("first_surname_ph", "birth_year", "birth_month")),
+    BlockingRule(("given_1_ph", "birth_year", "birth_month")),
+    # A wrong year, or a date known only in part.
+    BlockingRule(("given_1_ph", "first_surname_ph", "birth_month", "birth_day")),
+    # The whole name by sound: given name and both surnames (or the one surname recorded).
+    BlockingRule(("given_1_ph", "surnames_ph")),
+    BlockingRule(("first_surname_ph", "second_surname_ph", "birth_year")),
+    BlockingRule(("given_1", "second_surname", "birth_year")),
     BlockingRule(("birth_year", "birth_month", "birth_day")),
     BlockingRule(("document_number",)),
     # One surname dropped or the two swapped.
-    BlockingRule(("given_1", "first_surname"), ("given_1", "second_surname")),
-    BlockingRule(("given_1", "second_surname"), ("given_1", "first_surname")),
+    BlockingRule(
+        ("given_1", "first_surname", "birth_year"), ("given_1", "second_surname", "birth_year")
+    ),
+    BlockingRule(
+        ("given_1", "second_surname", "birth_year"), ("given_1", "first_surname", "birth_year")
+    ),
     BlockingRule(
         ("birth_year", "birth_month", "birth_day"), ("birth_year", "birth_day", "birth_month")
     ),
@@ -647,6 +663,12 @@ PREDICTION_BLOCKING = (
     BlockingRule(("given_1", "first_surname"), ("first_surname", "given_1")),
     BlockingRule(("given_1", "birth_year"), ("first_surname", "birth_year")),
     BlockingRule(("first_surname", "birth_year"), ("given_1", "birth_year")),
+)
+# Where no record has a date of birth, names alone.
+NAMES_ONLY_BLOCKING = (
+    BlockingRule(("given_1", "first_surname")),
+    # The whole name by sound: given name and both surnames (or the one surname recorded).
+    BlockingRule(("given_1_ph", "surnames_ph")),
 )
 TRAINING_BLOCKING = (
     BlockingRule(("given_1", "first_surname")),
@@ -713,6 +735,7 @@ class ModelDesign:
             {
                 "given_1": "given_names",
                 "second_surname": "first_surname",
+                "surnames": "first_surname",
                 "birth_month": "birth_year",
                 "birth_day": "birth_year",
             }.get(c, c)
@@ -722,7 +745,10 @@ class ModelDesign:
         return needed <= known
 
     def prediction_blocking(self) -> list[BlockingRule]:
-        return [rule for rule in (*PREDICTION_BLOCKING, *self.extra_blocking) if self._usable(rule)]
+        rules = (*PREDICTION_BLOCKING, *self.extra_blocking)
+        if "birth_year" not in self.columns:
+            rules = (*NAMES_ONLY_BLOCKING, *self.extra_blocking)
+        return [rule for rule in rules if self._usable(rule)]
 
     def training_blocking(self) -> list[BlockingRule]:
         return [rule for rule in TRAINING_BLOCKING if self._usable(rule)]
@@ -858,7 +884,7 @@ def train(
         try:
             linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         except Exception:  # noqa: BLE001 — no deterministic match at all: keep the default prior
-            logger.info("prior estimation found no deterministic matches")
+            logger.debug("prior estimation found no deterministic matches")
     tick = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(U_SAMPLE_PAIRS, max(1e5, records * records / 4)), seed=seed
@@ -871,7 +897,7 @@ def train(
                 rule.sql(), estimate_without_term_frequencies=True
             )
         except Exception as error:  # noqa: BLE001 — a rule that blocks nothing trains nothing
-            logger.info("EM on %s skipped: %s", rule.sql(), type(error).__name__)
+            logger.debug("EM on %s skipped: %s", rule.sql(), type(error).__name__)
         logger.debug("EM on %s: %.1f s", rule.sql(), time.perf_counter() - tick)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return smooth(model)

@@ -68,7 +68,7 @@ def test_pairs_links_two_files(tmp_path: Path, returnees: pd.DataFrame) -> None:
     pairs = pd.read_csv(tmp_path / "out" / "pairs.csv")
     same = pairs[pairs["record_id_l"] == pairs["record_id_r"]]
     assert len(same) >= 295
-    assert set(pairs["source_l"]) | set(pairs["source_r"]) == {"left", "right"}
+    assert set(pairs["source_l"]) | set(pairs["source_r"]) == {"left.csv", "right.csv"}
 
 
 def write(tmp_path: Path, text: str, name: str = "input.csv") -> Path:

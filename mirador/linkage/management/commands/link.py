@@ -99,7 +99,9 @@ class Command(BaseCommand):
         read_summaries: list[str] = []
         for index, path in enumerate(files):
             raw, blank = self._read(path)
-            source = path.name if mode == "dedupe" else ("left", "right")[index]
+            source = path.name
+            if mode == "pairs" and files[0].name == files[1].name:
+                source = ("left", "right")[index]
             frames.append(self._prepare(path, raw, extra_columns=extra_columns, source=source))
             read_summaries.append(
                 _("%(file)s: %(rows)d rows read, %(skipped)d skipped (blank lines)")

@@ -842,10 +842,45 @@ def count_pairs(
         connection.close()
 
 
+@functools.cache
+def _clamp_em_underflow() -> None:
+    """Work around Splink 5.0.0: expectation maximisation can drive an m or u probability
+    below 1e-300 (a level the blocked pairs never show, after many iterations), and the
+    level's setter then raises, ending the training session half way with the model's prior
+    overwritten. Splink clamps m and u at that same minimum when it computes match weights,
+    so the values are clamped before they are set, as they would be used."""
+    from splink.internals import expectation_maximisation as em
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    original = em.populate_m_u_from_lookup
+
+    def populate(
+        training_fixed_probabilities: Any,
+        comparison_level: Any,
+        output_column_name: str,
+        m_u_records_lookup: dict[str, dict[int, Any]],
+    ) -> None:
+        for records in m_u_records_lookup.values():
+            for record in records.values():
+                for key in ("m_probability", "u_probability"):
+                    value = record.get(key)
+                    if isinstance(value, float) and 0 <= value < M_U_CLAMP_MIN:
+                        record[key] = M_U_CLAMP_MIN
+        original(
+            training_fixed_probabilities,
+            comparison_level,
+            output_column_name,
+            m_u_records_lookup,
+        )
+
+    em.populate_m_u_from_lookup = populate
+
+
 def _linker(frames: Sequence[pd.DataFrame], settings: dict[str, Any]) -> Any:
     from splink import DuckDBAPI, Linker
 
     _quiet_splink()
+    _clamp_em_underflow()
     db_api = DuckDBAPI()
     registered = [
         db_api.register(frame, dataset_display_name=f"input_{index}")
@@ -885,6 +920,7 @@ def train(
             linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         except Exception:  # noqa: BLE001 — no deterministic match at all: keep the default prior
             logger.debug("prior estimation found no deterministic matches")
+    prior = linker.misc.save_model_to_json()["probability_two_random_records_match"]
     tick = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(U_SAMPLE_PAIRS, max(1e5, records * records / 4)), seed=seed
@@ -900,6 +936,9 @@ def train(
             logger.debug("EM on %s skipped: %s", rule.sql(), type(error).__name__)
         logger.debug("EM on %s: %.1f s", rule.sql(), time.perf_counter() - tick)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    # The prior is the direct estimate; EM's own is discarded (as Splink does when a session
+    # ends normally, and also when one ends with an error).
+    model["probability_two_random_records_match"] = prior
     return smooth(model)
 
 

@@ -104,3 +104,13 @@ def test_the_pair_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert engine.default_max_pairs() == 1000
     monkeypatch.delenv("MIRADOR_LINKAGE_MAX_PAIRS")
     assert engine.default_max_pairs() > 10_000_000
+
+
+def test_the_prior_is_the_direct_estimate_whatever_em_does(
+    returnees: pd.DataFrame, deduplicated: engine.LinkageOutcome
+) -> None:
+    # Records agreeing on whole names and date over all pairs, scaled by the assumed recall:
+    # EM sessions must not replace it (Splink 5.0.0 did when a session failed half way).
+    records = len(returnees)
+    prior = deduplicated.model["probability_two_random_records_match"]
+    assert 1 / (records * records) < prior < 0.01

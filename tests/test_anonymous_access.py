@@ -84,7 +84,7 @@ def _operations() -> Iterator[tuple[str, str, bool]]:
 
 def test_the_public_pages_are_exactly_those_listed() -> None:
     pages = dict(_pages())
-    assert PUBLIC_PAGES <= set(pages), sorted(PUBLIC_PAGES - set(pages))
+    assert set(pages) >= PUBLIC_PAGES, sorted(PUBLIC_PAGES - set(pages))
     # The walk reaches the pages of every app, those with parameters included.
     assert {"people:detail", "returns:register", "screening:flag_close", "directory:refer"} <= set(
         pages

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from mirador.core.errors import NotFoundError
 from mirador.linkage.models import LinkageModel
 
-MODEL_NOT_FOUND = _("There is no linkage model named “%(name)s”%(version)s.")
+MODEL_NOT_FOUND = _("There is no linkage model named “%(name)s”.")
+MODEL_VERSION_NOT_FOUND = _("There is no version %(version)s of the linkage model “%(name)s”.")
 
 
 def linkage_models() -> QuerySet[LinkageModel]:
@@ -22,8 +23,7 @@ def linkage_model_get(*, name: str, version: int | None = None) -> LinkageModel:
         models = models.filter(version=version)
     found = models.order_by("-version").first()
     if found is None:
-        raise NotFoundError(
-            str(MODEL_NOT_FOUND)
-            % {"name": name, "version": f" (version {version})" if version is not None else ""}
-        )
+        if version is None:
+            raise NotFoundError(str(MODEL_NOT_FOUND) % {"name": name})
+        raise NotFoundError(str(MODEL_VERSION_NOT_FOUND) % {"name": name, "version": version})
     return found

@@ -409,3 +409,16 @@ def can_answer_referral(user: AnyUser | None, provider_organisation_id: object |
         and provider_organisation_id is not None
         and member.organisation_id == provider_organisation_id
     )
+
+
+# --- Record linkage (mirador.linkage) ------------------------------------------------------
+#
+# A linkage run reads whole files of person records and writes which of them are the same
+# person: an operator's task, for administrators only until the review queue gives case
+# roles their own, scoped way in.
+
+
+def can_run_linkage(user: AnyUser | None) -> bool:
+    """May start linkage runs on uploaded files, follow them and download their results,
+    and save linkage models."""
+    return is_administrator(user)

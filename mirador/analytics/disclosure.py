@@ -17,12 +17,13 @@ several tables sharing their totals, the same way.
    at least the threshold, or another part is suppressed. Repeated until stable.
 3. Then a check no heuristic gives: the suppressed entries are unknowns of the linear system
    of the relations, and an entry is recoverable exactly when its unit vector lies in the
-   row space of that system (the value is then the same in every solution). Such entries
+   row space of that system (the value is then the same in every solution), found by sparse
+   elimination. Such entries
    exist even when every relation has two suppressions (two blocks of suppressions joined
    by one cell: the joining cell is the difference of the blocks' totals). For each one,
    the smallest non-zero entry sharing a relation with it is suppressed, and steps 2 and 3
    run again. The system splits into independent parts (suppressed entries linked through
-   relations), each checked on its own with an orthonormal basis of its row space.
+   relations), each checked on its own.
 
 Why that is enough: zeros are never suppressed, so every suppressed entry is at least 1; the
 true table is then an interior point of the non-negative solutions, and an entry that is not
@@ -54,7 +55,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 
 DEFAULT_THRESHOLD = 5
@@ -167,22 +167,79 @@ def recoverable_entries(
     found: list[Hashable] = []
     for component, indexes in _components(relations, member_of, suppressed):
         position = {entry: column for column, entry in enumerate(component)}
-        matrix = np.zeros((len(indexes), len(component)))
-        for row, index in enumerate(indexes):
+        rows: list[dict[int, float]] = []
+        for index in indexes:
             relation = relations[index]
+            row: dict[int, float] = {}
             if relation.total in position:
-                matrix[row, position[relation.total]] += 1.0
+                row[position[relation.total]] = 1.0
             for part in relation.parts:
                 if part in position:
-                    matrix[row, position[part]] -= 1.0
-        # An orthonormal basis of the row space: e_j lies in it when its projection has
-        # length 1, i.e. when the column of the basis at j has norm 1.
-        _u, singular, vt = np.linalg.svd(matrix, full_matrices=False)
-        rank = int((singular > _TOLERANCE * max(1.0, singular[0] if singular.size else 0)).sum())
-        basis = vt[:rank]
-        norms = (basis * basis).sum(axis=0)
-        found.extend(entry for entry, norm in zip(component, norms, strict=True) if norm > 1 - 1e-6)
+                    column = position[part]
+                    row[column] = row.get(column, 0.0) - 1.0
+            rows.append(row)
+        found.extend(component[column] for column in fixed_columns(rows))
     return found
+
+
+def fixed_columns(rows: Sequence[Mapping[int, float]]) -> set[int]:
+    """The unknowns that the linear system of these (sparse) rows fixes: those whose unit
+    vector lies in its row space. In the reduced row echelon form that is a pivot row with
+    nothing but its pivot. Built one row at a time, sparse, in plain Python: the systems
+    are large and very sparse, and dense linear algebra on them is slow and depends on the
+    machine's BLAS threads."""
+    pivots: dict[int, dict[int, float]] = {}
+    # column -> pivot columns whose row has a non-zero there (outside its pivot)
+    holders: dict[int, set[int]] = defaultdict(set)
+    # Fill-in is what makes elimination slow: short rows first, and as pivot the column
+    # found in the fewest rows (a column of one row needs no elimination at all).
+    degree: dict[int, int] = defaultdict(int)
+    for given in rows:
+        for column in given:
+            degree[column] += 1
+    for given in sorted(rows, key=len):
+        row = {column: value for column, value in given.items() if abs(value) > _TOLERANCE}
+        # Pivot rows hold no other pivot column, so one pass of reductions is enough.
+        for column in [column for column in row if column in pivots]:
+            factor = row.pop(column, 0.0)
+            for other, value in pivots[column].items():
+                if other == column:
+                    continue
+                updated = row.get(other, 0.0) - factor * value
+                if abs(updated) > _TOLERANCE:
+                    row[other] = updated
+                else:
+                    row.pop(other, None)
+        if not row:
+            continue
+        pivot = min(
+            row,
+            key=lambda column: (
+                degree[column] + len(holders.get(column, ())),
+                -abs(row[column]),
+                column,
+            ),
+        )
+        scale = row[pivot]
+        row = {column: value / scale for column, value in row.items()}
+        for holder in list(holders.pop(pivot, ())):
+            target = pivots[holder]
+            factor = target.pop(pivot)
+            for other, value in row.items():
+                if other == pivot:
+                    continue
+                updated = target.get(other, 0.0) - factor * value
+                if abs(updated) > _TOLERANCE:
+                    target[other] = updated
+                    holders[other].add(holder)
+                else:
+                    target.pop(other, None)
+                    holders[other].discard(holder)
+        pivots[pivot] = row
+        for other in row:
+            if other != pivot:
+                holders[other].add(pivot)
+    return {pivot for pivot, row in pivots.items() if len(row) == 1}
 
 
 def _components(

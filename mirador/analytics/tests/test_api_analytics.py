@@ -177,3 +177,13 @@ def test_bad_parameters_get_a_message_never_a_500(
     response = client.get(f"{API}{path}", params)
     assert response.status_code == status, response.content[:300]
     assert response.json()["error"]["message"]
+
+
+def test_the_endpoints_are_described_in_the_openapi_schema(client: Client) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    observations = paths["/api/v1/analytics/datasets/{code}/observations"]["get"]
+    names = {parameter["name"] for parameter in observations["parameters"]}
+    assert {"by", "start", "end", "citizenship", "sex", "minors", "limit", "offset"} <= names
+    assert "security" not in observations or observations["security"] == []

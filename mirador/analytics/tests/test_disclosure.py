@@ -18,6 +18,7 @@ from mirador.analytics.disclosure import (
     Relation,
     disclosure_threshold,
     protect_table,
+    recoverable_entries,
     suppress,
     with_margins,
 )
@@ -222,3 +223,35 @@ def test_the_threshold_comes_from_the_settings() -> None:
 def test_the_default_threshold_is_five(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIRADOR_DISCLOSURE_THRESHOLD", raising=False)
     assert disclosure_threshold() == 5
+
+
+@st.composite
+def tables_with_a_suppression(
+    draw: st.DrawFn,
+) -> tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]]:
+    cells = draw(tables_2d())
+    values, _relations = with_margins(cells)
+    keys = sorted(values)
+    chosen = draw(st.sets(st.sampled_from(keys), min_size=1, max_size=min(8, len(keys))))
+    return cells, chosen
+
+
+@PROPERTY
+@given(tables_with_a_suppression())
+def test_the_recoverability_check_agrees_with_linear_programming(
+    case: tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]],
+) -> None:
+    """Any set of hidden entries (not only the ones suppression picks): an entry is found
+    recoverable exactly when its feasible interval has width 0 for every true table, i.e.
+    when the equations alone fix it (checked with all values moved well inside the bounds,
+    so that non-negativity plays no part)."""
+    cells, hidden = case
+    values, relations = with_margins({key: value + 1000 for key, value in cells.items()})
+    member_of: dict[object, list[int]] = {}
+    for index, relation in enumerate(relations):
+        for entry in relation.entries:
+            member_of.setdefault(entry, []).append(index)
+    found = set(recoverable_entries(relations, member_of, set(hidden)))
+    shown = {key: (None if key in hidden else value) for key, value in values.items()}
+    for key, (low, high) in feasible_intervals(shown, relations).items():
+        assert (high - low < 1e-6) == (key in found), key

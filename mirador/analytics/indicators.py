@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mirador.analytics.disclosure import TOTAL
 from mirador.analytics.selectors import (
@@ -28,7 +29,11 @@ from mirador.analytics.selectors import (
 )
 from mirador.flows.models import Dimension, DimensionKind, Observation, PeriodType
 
+APP_DIR = Path(__file__).resolve().parent
 POPULATION_DATASET = "population"
+# The mapping of UN population figures, and illustrative figures for tests and the demo.
+POPULATION_MAPPING = APP_DIR / "formats" / "un_population.toml"
+POPULATION_SAMPLE = APP_DIR / "data" / "population_sample.csv"
 POPULATION_DIMENSION = "reporting_country"
 PER_INHABITANTS = 100_000
 

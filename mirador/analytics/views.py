@@ -145,7 +145,7 @@ def data_index(request: HttpRequest) -> HttpResponse:
             query_string = "&".join(f"by={name}" for name in dict.fromkeys(breakdown))
             tables.append(
                 {
-                    "label": dimension.name if dimension else _("Total"),
+                    "label": dimension.name if dimension else _("Period only"),
                     "query": query_string,
                 }
             )

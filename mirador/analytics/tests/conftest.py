@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED_DATA
+from mirador.analytics.indicators import POPULATION_MAPPING, POPULATION_SAMPLE
 from mirador.flows.country_names import resolve_country
 from mirador.flows.models import ImportBatch
 from mirador.flows.services import ImportOutcome, batch_import
 
 APP = Path(__file__).resolve().parents[1]
 CBP_SAMPLE = SHARED_DATA / "cbp" / "sbo-encounters-fy22-fy25-aug.csv"
-POPULATION_SAMPLE = APP / "data" / "population_sample.csv"
-POPULATION_MAPPING = APP / "formats" / "un_population.toml"
 EXAMPLES = APP.parents[1] / "docs" / "examples"
 RETURNS_EXAMPLE = EXAMPLES / "returns_hn_2024q1.csv"
 RETURNS_MAPPING = EXAMPLES / "returns_hn_2024q1.toml"

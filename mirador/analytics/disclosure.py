@@ -49,13 +49,14 @@ together) is left for later.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+
+from mirador import config
 
 DEFAULT_THRESHOLD = 5
 # The SDMX code for a total over a dimension (SDMX's cross-domain code list CL_TOTAL style).
@@ -65,11 +66,14 @@ _TOLERANCE = 1e-8
 
 
 def disclosure_threshold() -> int:
-    """Cells with a value from 1 to threshold - 1 are suppressed."""
+    """Cells with a value from 1 to threshold - 1 are suppressed: settings'
+    MIRADOR_DISCLOSURE_THRESHOLD, else the environment variable of that name (a malformed
+    value stops with the configuration's message, never falls back silently), else 5."""
     configured = getattr(settings, "MIRADOR_DISCLOSURE_THRESHOLD", None)
     if configured is None:
-        raw = os.environ.get("MIRADOR_DISCLOSURE_THRESHOLD", "").strip()
-        configured = int(raw) if raw.isdigit() else DEFAULT_THRESHOLD
+        configured = config.env_int(
+            "MIRADOR_DISCLOSURE_THRESHOLD", DEFAULT_THRESHOLD, minimum=1, maximum=1000
+        )
     return max(1, int(configured))
 
 

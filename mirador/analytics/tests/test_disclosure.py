@@ -23,6 +23,7 @@ from mirador.analytics.disclosure import (
     with_margins,
 )
 from mirador.analytics.tests.attack import by_subtraction, feasible_intervals
+from mirador.config import ConfigurationError
 
 THRESHOLD = 5
 # Counts as migration tables have them: many zeros, many small counts, some large ones.
@@ -223,6 +224,14 @@ def test_the_threshold_comes_from_the_settings() -> None:
 def test_the_default_threshold_is_five(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIRADOR_DISCLOSURE_THRESHOLD", raising=False)
     assert disclosure_threshold() == 5
+
+
+def test_the_threshold_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIRADOR_DISCLOSURE_THRESHOLD", "11")
+    assert disclosure_threshold() == 11
+    monkeypatch.setenv("MIRADOR_DISCLOSURE_THRESHOLD", "five")
+    with pytest.raises(ConfigurationError):
+        disclosure_threshold()
 
 
 @st.composite

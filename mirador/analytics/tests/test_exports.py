@@ -193,3 +193,20 @@ def test_the_open_data_page_lists_every_dataset_and_its_downloads(
     assert "border-encounters.sdmx.csv?by=period" in page
     assert "returns-received/datapackage.json?by=period&amp;by=sex" in page
     assert "missing-migrants.csv?by=period&amp;by=measure" in page
+
+
+def test_sdmx_tables_are_always_by_period_and_csv_may_leave_totals_out(
+    client: Client, cbp_batch: ImportBatch
+) -> None:
+    sdmx = download(client, "/border-encounters.sdmx.csv", {"by": "demographic"})
+    header = next(csv.reader(io.StringIO(sdmx.content.decode())))
+    assert header[:4] == ["DATAFLOW", "FREQ", "DEMOGRAPHIC", "TIME_PERIOD"]
+    cells = download(client, "/border-encounters.csv", {"by": "demographic", "totals": "false"})
+    records = list(csv.DictReader(io.StringIO(cells.content.decode())))
+    assert {record["demographic"] for record in records} == {
+        "single-adults",
+        "family-units",
+        "accompanied-minors",
+        "unaccompanied-minors",
+    }
+    assert sum(int(record["value"]) for record in records) == sum(cbp_totals("year").values())

@@ -28,6 +28,16 @@ from mirador.linkage.services import linkage_model_save
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
+def too_many_pairs_message(error: engine.TooManyPairsError) -> str:
+    """What the command (and a run through the API) says when the memory guard refuses."""
+    return _(
+        "The blocking rules would compare about %(projected)s pairs of records, "
+        "more than the limit of %(limit)s (MIRADOR_LINKAGE_MAX_PAIRS or "
+        "--max-pairs): nothing was scored. Split the input or raise the limit if "
+        "the machine has the memory."
+    ) % {"projected": f"{error.projected:,}", "limit": f"{error.limit:,}"}
+
+
 class Command(BaseCommand):
     help = (
         "Find the records that are the same person. mirador link dedupe FILE --out DIR "
@@ -130,15 +140,7 @@ class Command(BaseCommand):
             else:
                 outcome = engine.link(frames[0], frames[1], **run_options)
         except engine.TooManyPairsError as error:
-            raise CommandError(
-                _(
-                    "The blocking rules would compare about %(projected)s pairs of records, "
-                    "more than the limit of %(limit)s (MIRADOR_LINKAGE_MAX_PAIRS or "
-                    "--max-pairs): nothing was scored. Split the input or raise the limit if "
-                    "the machine has the memory."
-                )
-                % {"projected": f"{error.projected:,}", "limit": f"{error.limit:,}"}
-            ) from None
+            raise CommandError(too_many_pairs_message(error)) from None
         except engine.InputError as error:
             raise CommandError(self._input_message(files[0], error)) from None
         if not outcome.trained and model is None:

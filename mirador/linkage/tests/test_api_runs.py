@@ -17,7 +17,7 @@ from mirador.accounts.models import Role, User
 from mirador.accounts.services import api_token_issue
 from mirador.core.models import AuditEntry
 from mirador.flows.tasks import run_pending_tasks
-from mirador.linkage import synthetic
+from mirador.linkage import runs, synthetic
 from mirador.linkage.models import LinkageRun
 from mirador.linkage.services import linkage_model_save
 
@@ -247,3 +247,47 @@ def test_only_administrators_run_linkage(
     anonymous = getattr(Client(), method)(path, data if method == "post" else None)
     assert anonymous.status_code == 401
     assert not LinkageRun.objects.exists()
+
+
+def test_progress_goes_through_the_engines_stages_and_blank_lines_are_counted(
+    api: Client, records: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stages: list[tuple[str, float]] = []
+    update = runs._update
+
+    def recording(run: LinkageRun, **fields: Any) -> None:
+        update(run, **fields)
+        stages.append((run.stage, run.progress))
+
+    monkeypatch.setattr(runs, "_update", recording)
+    text = records.drop(columns=["person_key"]).to_csv(index=False)
+    upload = io.BytesIO((text + ",,,,,,,,\n\n").encode())
+    upload.name = "with-blanks.csv"
+    run_id = start(api, upload).json()["id"]
+    run_pending_tasks()
+    run = api.get(f"{RUNS}/{run_id}").json()
+    assert run["status"] == "done", run["message"]
+    assert [stage for stage, _ in stages] == [
+        "reading",
+        "preparing",
+        "blocking",
+        "training",
+        "scoring",
+        "writing",
+        "done",
+    ]
+    fractions = [fraction for _, fraction in stages]
+    assert fractions == sorted(fractions)
+    assert (run["rows_read"], run["rows_skipped"]) == (602, 2)
+    assert run["skipped_reasons"] == {"blank lines": 2}
+
+
+def test_a_parquet_file_is_read_like_a_csv(api: Client, records: pd.DataFrame) -> None:
+    upload = io.BytesIO()
+    records.drop(columns=["person_key"]).to_parquet(upload, index=False)
+    upload.seek(0)
+    upload.name = "returnees.parquet"
+    run_id = start(api, upload).json()["id"]
+    run_pending_tasks()
+    run = api.get(f"{RUNS}/{run_id}").json()
+    assert (run["status"], run["rows_read"]) == ("done", 600), run["message"]

@@ -188,6 +188,11 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Files uploaded for import (flows) larger than this are refused.
 MIRADOR_MAX_UPLOAD_MB = config.env_int("MIRADOR_MAX_UPLOAD_MB", 200, minimum=1, maximum=100_000)
+# Public figures (pages, API, downloads) under this count are withheld, with the others
+# needed so that no withheld figure can be worked out from the totals (analytics.disclosure).
+MIRADOR_DISCLOSURE_THRESHOLD = config.env_int(
+    "MIRADOR_DISCLOSURE_THRESHOLD", 5, minimum=1, maximum=1000
+)
 MIRADOR_UPLOAD_RETENTION_DAYS = config.env_int(
     "MIRADOR_UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3650
 )

@@ -17,7 +17,7 @@ from mirador.analytics.selectors import dataset_get, public_table, table_query
 from mirador.analytics.tests.conftest import cbp_totals
 from mirador.flows.models import ImportBatch
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("mirador.analytics.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 DATA = "/observatory/data"
 RETURNS_BREAKDOWN = {"by": ["period", "subdivision", "unaccompanied"]}

@@ -182,7 +182,15 @@ class Command(BaseCommand):
         from mirador.flows.demo import observatory_demo_load, shared_data_dir
 
         started = self._step(str(_("Observatory: importing figures…")))
+        from mirador.analytics.demo import population_demo_load
+        from mirador.flows.services import ImportOutcome
+
         result = observatory_demo_load()
+        population = population_demo_load()
+        if population.outcome == ImportOutcome.IMPORTED:
+            result.imported.append(population.file.name)
+        elif not population.ok:
+            result.failed.append(population.summary())
         imported = len(result.imported)
         self._done(
             started,

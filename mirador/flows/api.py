@@ -63,7 +63,7 @@ def import_create(
     request: HttpRequest,
     file: File[UploadedFile],
     format: Form[str],  # noqa: A002 (the API's field name)
-    mapping: File[UploadedFile] | None = None,
+    mapping: File[UploadedFile | None] = None,
     dry_run: Form[bool] = False,
     replace: Form[bool] = False,
     keep_valid: Form[bool] = False,

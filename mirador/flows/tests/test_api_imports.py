@@ -171,3 +171,18 @@ def test_another_importers_job_is_not_found(
 
 def test_without_credentials_the_api_answers_401(client: Client) -> None:
     assert client.get(f"{IMPORTS}00000000-0000-0000-0000-000000000000").status_code == 401
+
+
+def test_a_table_comes_in_through_the_users_own_mapping(api: Client) -> None:
+    """`format=custom` with the mapping file uploaded beside the table: the import guide's
+    example returns table, whose figures the observatory then holds."""
+    examples = Path(__file__).resolve().parents[3] / "docs" / "examples"
+    table, mapping = examples / "returns_hn_2024q1.csv", examples / "returns_hn_2024q1.toml"
+    with table.open("rb") as data, mapping.open("rb") as rules:
+        response = api.post(IMPORTS, {"file": data, "format": "custom", "mapping": rules})
+    assert response.status_code == 202, response.content
+    run_pending_tasks()
+    done = api.get(f"{IMPORTS}{response.json()['id']}").json()
+    assert done["status"] == "stored", done
+    assert done["observations"] > 0
+    assert Observation.objects.aggregate(total=Sum("value"))["total"] == done["total"]

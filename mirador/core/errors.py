@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -43,3 +46,23 @@ class ValidationFailedError(ApplicationError):
     code = "validation_failed"
     http_status = 422
     default_message = _("Some values are not valid.")
+
+
+def fields_error(fields: Mapping[str, object]) -> ValidationFailedError:
+    """A ValidationFailedError with one message per field, in the API's shape."""
+    return ValidationFailedError(
+        details={"fields": {name: [str(message)] for name, message in fields.items()}}
+    )
+
+
+def validation_failed(error: ValidationError) -> ValidationFailedError:
+    """Django's ValidationError (from `full_clean`) as a ValidationFailedError, field by
+    field."""
+    return ValidationFailedError(
+        details={
+            "fields": {
+                field: [str(message) for message in messages]
+                for field, messages in error.message_dict.items()
+            }
+        }
+    )

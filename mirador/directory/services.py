@@ -28,6 +28,8 @@ from mirador.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     ValidationFailedError,
+    fields_error,
+    validation_failed,
 )
 from mirador.core.models import AuditAction, Country, Organisation, Subdivision
 from mirador.directory.models import (
@@ -134,24 +136,11 @@ class SharingNotAllowedError(PermissionDeniedError):
     default_message = SHARING_NOT_ALLOWED
 
 
-def _fields_error(fields: dict[str, Any]) -> ValidationFailedError:
-    return ValidationFailedError(
-        details={"fields": {name: [str(message)] for name, message in fields.items()}}
-    )
-
-
 def _full_clean(instance: Any, *, exclude: Sequence[str] = ()) -> None:
     try:
         instance.full_clean(exclude=list(exclude) or None)
     except ValidationError as error:
-        raise ValidationFailedError(
-            details={
-                "fields": {
-                    field: [str(message) for message in messages]
-                    for field, messages in error.message_dict.items()
-                }
-            }
-        ) from None
+        raise validation_failed(error) from None
 
 
 def _today() -> datetime.date:
@@ -185,11 +174,11 @@ def languages_normalised(value: str | Iterable[str]) -> str:
         if not code:
             continue
         if not LANGUAGE_CODE.match(code):
-            raise _fields_error({"languages": UNKNOWN_LANGUAGE_CODE})
+            raise fields_error({"languages": UNKNOWN_LANGUAGE_CODE})
         if code not in codes:
             codes.append(code)
     if not codes:
-        raise _fields_error({"languages": UNKNOWN_LANGUAGE_CODE})
+        raise fields_error({"languages": UNKNOWN_LANGUAGE_CODE})
     return ",".join(codes)
 
 
@@ -198,9 +187,9 @@ def subdivisions_from_codes(*, country_id: str, codes: Iterable[str]) -> list[Su
     found = {s.code: s for s in Subdivision.objects.filter(code__in=wanted)}
     for code in wanted:
         if code not in found:
-            raise _fields_error({"subdivisions": UNKNOWN_SUBDIVISION % {"code": code}})
+            raise fields_error({"subdivisions": UNKNOWN_SUBDIVISION % {"code": code}})
         if found[code].country_id != country_id:
-            raise _fields_error({"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": code}})
+            raise fields_error({"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": code}})
     return [found[code] for code in dict.fromkeys(wanted)]
 
 
@@ -219,7 +208,7 @@ def provider_create(
     )
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
-        raise _fields_error({name_: UNKNOWN_FIELD for name_ in sorted(unknown)})
+        raise fields_error({name_: UNKNOWN_FIELD for name_ in sorted(unknown)})
     provider = Provider(
         name=name.strip(),
         sector=sector,
@@ -249,7 +238,7 @@ def provider_update(*, actor: User, provider: Provider, **fields: Any) -> Provid
     )
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
-        raise _fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
+        raise fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
     if "organisation" in fields:
         new = fields["organisation"]
         _require_provider_editor(
@@ -291,7 +280,7 @@ def service_create(
     )
     unknown = set(fields) - SERVICE_FIELDS
     if unknown:
-        raise _fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
+        raise fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
     service = Service(
         provider=provider,
         category=category,
@@ -305,7 +294,7 @@ def service_create(
     _full_clean(service)
     for subdivision in subdivisions:
         if subdivision.country_id != provider.country_id:
-            raise _fields_error(
+            raise fields_error(
                 {"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": subdivision.code}}
             )
     with transaction.atomic():
@@ -329,12 +318,12 @@ def service_update(*, actor: User, service: Service, **fields: Any) -> Service:
     )
     unknown = set(fields) - SERVICE_FIELDS
     if unknown:
-        raise _fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
+        raise fields_error({name: UNKNOWN_FIELD for name in sorted(unknown)})
     subdivisions = fields.pop("subdivisions", None)
     if subdivisions is not None:
         for subdivision in subdivisions:
             if subdivision.country_id != provider.country_id:
-                raise _fields_error(
+                raise fields_error(
                     {"subdivisions": SUBDIVISION_OF_ANOTHER_COUNTRY % {"code": subdivision.code}}
                 )
     if "languages" in fields:
@@ -404,16 +393,16 @@ def referral_create(
     if actor.organisation_id is None:
         raise PermissionDeniedError(str(NO_ORGANISATION))
     if arrival is not None and arrival.person_id != person.pk:
-        raise _fields_error({"arrival": ARRIVAL_OF_ANOTHER_PERSON})
+        raise fields_error({"arrival": ARRIVAL_OF_ANOTHER_PERSON})
     if not consent_to_share:
         raise ConsentRequiredError(
             details={"fields": {"consent_to_share": [str(CONSENT_REQUIRED)]}}
         )
     if due_date < _today():
-        raise _fields_error({"due_date": DUE_DATE_IN_PAST})
+        raise fields_error({"due_date": DUE_DATE_IN_PAST})
     provider = service.provider
     if not (service.is_active and provider.is_active):
-        raise _fields_error({"service": SERVICE_INACTIVE})
+        raise fields_error({"service": SERVICE_INACTIVE})
     existing = _open_referral(person=person, service=service)
     if existing is not None:
         return existing
@@ -559,7 +548,7 @@ def referral_accept(*, actor: User, referral: Referral) -> Referral:
 def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
     """The provider cannot take the person on, and says why (the sender reads it)."""
     if not reason.strip():
-        raise _fields_error({"reason": DECLINE_REASON_REQUIRED})
+        raise fields_error({"reason": DECLINE_REASON_REQUIRED})
     return _transition(
         actor=actor,
         referral=referral,

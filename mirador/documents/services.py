@@ -23,7 +23,8 @@ from mirador.core.errors import (
     ApplicationError,
     NotFoundError,
     PermissionDeniedError,
-    ValidationFailedError,
+    fields_error,
+    validation_failed,
 )
 from mirador.core.models import AuditAction
 from mirador.documents.models import (
@@ -91,25 +92,12 @@ def _require_change(*, actor: User, person: Person, attempted: str, object_id: o
     raise PermissionDeniedError()
 
 
-def _fields_error(fields: dict[str, object]) -> ValidationFailedError:
-    return ValidationFailedError(
-        details={"fields": {name: [str(message)] for name, message in fields.items()}}
-    )
-
-
 def _full_clean(row: DocumentRequest) -> None:
     try:
         # The one-open-request rule is the database's (a race is caught on save).
         row.full_clean(validate_constraints=False)
     except ValidationError as error:
-        raise ValidationFailedError(
-            details={
-                "fields": {
-                    field: [str(message) for message in messages]
-                    for field, messages in error.message_dict.items()
-                }
-            }
-        ) from None
+        raise validation_failed(error) from None
 
 
 def _texts(values: dict[str, str | None]) -> dict[str, str]:
@@ -121,7 +109,7 @@ def _texts(values: dict[str, str | None]) -> dict[str, str]:
         if len(value) > TEXT_FIELDS[name]
     }
     if too_long:
-        raise _fields_error(dict(too_long))
+        raise fields_error(dict(too_long))
     return given
 
 
@@ -148,9 +136,9 @@ def document_need_record(
     it is given back unchanged, with False; a new one with True."""
     _require_change(actor=actor, person=person, attempted="document-need", object_id="")
     if kind not in {str(value) for value in REQUESTABLE_KINDS}:
-        raise _fields_error({"kind": UNKNOWN_KIND})
+        raise fields_error({"kind": UNKNOWN_KIND})
     if arrival is not None and arrival.person_id != person.pk:
-        raise _fields_error({"arrival": ARRIVAL_OF_ANOTHER_PERSON})
+        raise fields_error({"arrival": ARRIVAL_OF_ANOTHER_PERSON})
     texts = _texts(
         {"note": note, "issuing_authority": issuing_authority, "delivery_place": delivery_place}
     )
@@ -230,12 +218,12 @@ def document_request_advance(
         actor=actor, person=person, attempted="document-advance", object_id=document_request.pk
     )
     if to_status not in RequestStatus.values:
-        raise _fields_error({"status": UNKNOWN_STATUS})
+        raise fields_error({"status": UNKNOWN_STATUS})
     number = document_number.strip()
     if len(number) > 60:
-        raise _fields_error({"document_number": _("At most 60 characters.")})
+        raise fields_error({"document_number": _("At most 60 characters.")})
     if number and to_status != RequestStatus.DELIVERED:
-        raise _fields_error({"document_number": NUMBER_ONLY_ON_DELIVERY})
+        raise fields_error({"document_number": NUMBER_ONLY_ON_DELIVERY})
     texts = _texts(
         {"issuing_authority": issuing_authority, "delivery_place": delivery_place, "note": note}
     )
@@ -314,9 +302,9 @@ def document_request_cancel(
     )
     reason = reason.strip()
     if not reason:
-        raise _fields_error({"reason": REASON_REQUIRED})
+        raise fields_error({"reason": REASON_REQUIRED})
     if len(reason) > 200:
-        raise _fields_error({"reason": _("At most 200 characters.")})
+        raise fields_error({"reason": _("At most 200 characters.")})
     with transaction.atomic():
         row = _locked(document_request)
         if row.status == RequestStatus.CANCELLED:

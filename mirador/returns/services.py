@@ -31,6 +31,7 @@ from mirador.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     ValidationFailedError,
+    fields_error,
 )
 from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
 from mirador.flows.services import ImportReport, batch_import
@@ -164,12 +165,6 @@ def _require_centre(*, actor: User, centre: ReceptionCentre, attempted: str) -> 
     raise PermissionDeniedError(str(NOT_AT_YOUR_CENTRE))
 
 
-def _fields_error(fields: Mapping[str, object]) -> ValidationFailedError:
-    return ValidationFailedError(
-        details={"fields": {name: [str(message)] for name, message in fields.items()}}
-    )
-
-
 def _country_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
     for alpha2, alpha3 in Country.objects.values_list("alpha2", "alpha3"):
@@ -182,7 +177,7 @@ def _check_reasons(reasons: Sequence[str]) -> list[str]:
     allowed = set(MigrationReason.values)
     unknown = [reason for reason in reasons if reason not in allowed]
     if unknown:
-        raise _fields_error({"migration_reasons": UNKNOWN_REASON % {"value": unknown[0]}})
+        raise fields_error({"migration_reasons": UNKNOWN_REASON % {"value": unknown[0]}})
     return sorted(set(reasons))
 
 
@@ -268,7 +263,7 @@ def _check_manifest_header(*, expected_at: datetime.datetime, means: str, kind: 
     if kind not in ManifestKind.values:
         problems["kind"] = str(_("Unknown kind of trip."))
     if problems:
-        raise _fields_error(problems)
+        raise fields_error(problems)
 
 
 def manifest_create(
@@ -382,7 +377,7 @@ def manifest_cancel(*, actor: User, manifest: Manifest, reason: str) -> Manifest
     leave the capacity figures. Only before anyone of it was registered."""
     _require_centre(actor=actor, centre=manifest.centre, attempted="manifest-cancel")
     if not reason.strip():
-        raise _fields_error({"reason": _("Say why, for the audit log.")})
+        raise fields_error({"reason": _("Say why, for the audit log.")})
     if manifest.status != ManifestStatus.EXPECTED:
         raise ManifestNotCancellableError()
     manifest.status = ManifestStatus.CANCELLED
@@ -498,7 +493,7 @@ def subdivision_from_code(code: str | None) -> Subdivision | None:
         return None
     subdivision = Subdivision.objects.filter(pk=code.strip().upper()).first()
     if subdivision is None:
-        raise _fields_error({"home_subdivision": _("Not an ISO 3166-2 subdivision code.")})
+        raise fields_error({"home_subdivision": _("Not an ISO 3166-2 subdivision code.")})
     return subdivision
 
 
@@ -546,27 +541,27 @@ def arrival_register(
     now = timezone.now()
     arrived_at = arrived_at or now
     if arrived_at > now + datetime.timedelta(minutes=5):
-        raise _fields_error({"arrived_at": ARRIVAL_IN_FUTURE})
+        raise fields_error({"arrived_at": ARRIVAL_IN_FUTURE})
     reasons = _check_reasons(migration_reasons)
     if manifest_passenger is not None:
         if manifest_passenger.manifest.centre_id != centre.pk:
-            raise _fields_error({"manifest_passenger": PASSENGER_OF_OTHER_CENTRE})
+            raise fields_error({"manifest_passenger": PASSENGER_OF_OTHER_CENTRE})
         if Arrival.objects.filter(manifest_passenger=manifest_passenger).exists():
             raise PassengerAlreadyRegisteredError()
     if confirmed_person is not None and contacts:
         # people.services has no way yet to add contacts to an existing record; refusing is
         # better than dropping what the officer typed.
-        raise _fields_error({"contacts": CONTACTS_OF_KNOWN_PERSON})
+        raise fields_error({"contacts": CONTACTS_OF_KNOWN_PERSON})
     if confirmed_person is None and identity is None and manifest_passenger is None:
         raise ValidationFailedError(str(IDENTITY_REQUIRED))
     if travelling_with is not None and travelling_with.centre_id != centre.pk:
-        raise _fields_error({"travelling_with": COMPANION_OTHER_CENTRE})
+        raise fields_error({"travelling_with": COMPANION_OTHER_CENTRE})
     if relationship and relationship not in Relationship.values:
-        raise _fields_error({"relationship": _("Unknown relationship.")})
+        raise fields_error({"relationship": _("Unknown relationship.")})
     if time_abroad not in TimeAbroad.values:
-        raise _fields_error({"time_abroad": _("Unknown time abroad.")})
+        raise fields_error({"time_abroad": _("Unknown time abroad.")})
     if home_subdivision is not None and home_subdivision.country_id != centre.country_id:
-        raise _fields_error(
+        raise fields_error(
             {"home_subdivision": _("The department must be in the centre's country.")}
         )
     if manifest_passenger is not None:
@@ -574,7 +569,7 @@ def arrival_register(
         returned_from = returned_from or manifest_passenger.manifest.sending_country
     means = means or (Means.AIR if centre.kind == "airport" else Means.LAND)
     if means not in Means.values:
-        raise _fields_error({"means": _("Unknown means of transport.")})
+        raise fields_error({"means": _("Unknown means of transport.")})
     if identity is None and manifest_passenger is not None:
         identity = _identity_from_passenger(manifest_passenger)
 
@@ -858,19 +853,19 @@ def arrival_complete(
         changed.append("returned_from")
     if means is not None:
         if means not in Means.values:
-            raise _fields_error({"means": _("Unknown means of transport.")})
+            raise fields_error({"means": _("Unknown means of transport.")})
         arrival.means = means
         changed.append("means")
     if home_subdivision is not None:
         if home_subdivision.country_id != arrival.centre.country_id:
-            raise _fields_error(
+            raise fields_error(
                 {"home_subdivision": _("The department must be in the centre's country.")}
             )
         arrival.home_subdivision = home_subdivision
         changed.append("home_subdivision")
     if time_abroad is not None:
         if time_abroad not in TimeAbroad.values:
-            raise _fields_error({"time_abroad": _("Unknown time abroad.")})
+            raise fields_error({"time_abroad": _("Unknown time abroad.")})
         arrival.time_abroad = time_abroad
         changed.append("time_abroad")
     if migration_reasons is not None:
@@ -929,9 +924,9 @@ def assistance_record(
     if not permissions.can_view_person(actor, arrival.person):
         raise NotFoundError()
     if kind not in AssistanceKind.values:
-        raise _fields_error({"kind": _("Unknown kind of assistance.")})
+        raise fields_error({"kind": _("Unknown kind of assistance.")})
     if quantity < 1:
-        raise _fields_error({"quantity": _("The quantity must be at least 1.")})
+        raise fields_error({"quantity": _("The quantity must be at least 1.")})
     row = AssistanceGiven(
         arrival=arrival,
         kind=kind,
@@ -1096,7 +1091,7 @@ def centre_contingency_start(
     _require_centre(actor=actor, centre=centre, attempted="contingency-start")
     reason = reason.strip()
     if not reason:
-        raise _fields_error({"reason": CONTINGENCY_REASON_REQUIRED})
+        raise fields_error({"reason": CONTINGENCY_REASON_REQUIRED})
     in_force = ContingencyPeriod.objects.filter(centre=centre, ended_at__isnull=True).first()
     if in_force is not None:
         return in_force

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from mirador.accounts import permissions
 from mirador.accounts.models import Role
 from mirador.core.audit import audit_record
-from mirador.core.errors import NotFoundError, ValidationFailedError
+from mirador.core.errors import NotFoundError, ValidationFailedError, validation_failed
 from mirador.core.models import AuditAction
 from mirador.people.services import person_update
 from mirador.returns.models import Arrival, ProtectionAlert
@@ -91,13 +91,7 @@ def _full_clean(instance: Screening | RiskFlag) -> None:
     try:
         instance.full_clean()
     except ValidationError as error:
-        raise ValidationFailedError(
-            details={
-                "fields": {
-                    name: [str(m) for m in msgs] for name, msgs in error.message_dict.items()
-                }
-            }
-        ) from None
+        raise validation_failed(error) from None
 
 
 def _alert(*, actor: User, arrival: Arrival, reason: str) -> bool:

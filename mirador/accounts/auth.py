@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 from ninja.security import HttpBearer, SessionAuth
 
 from mirador.accounts.models import User
@@ -19,6 +21,12 @@ class BearerTokenAuth(HttpBearer):
         if user is None:
             return None
         request.user = user
+        # A program calling with a user's token reads the API's messages in that user's
+        # language, as the user does on the pages (accounts.middleware.UserLanguageMiddleware,
+        # which runs before the API knows who is calling).
+        if user.preferred_language in {code for code, _name in settings.LANGUAGES}:
+            translation.activate(user.preferred_language)
+            request.LANGUAGE_CODE = user.preferred_language
         return user
 
 

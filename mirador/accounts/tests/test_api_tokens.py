@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import TEST_PASSWORD
 from mirador.accounts.models import ApiToken, Role, User
+from mirador.accounts.services import api_token_issue
 from mirador.accounts.tests.conftest import current_code, wrong_code
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +252,29 @@ def test_a_user_with_a_second_factor_of_their_own_gives_it_to_the_api_too(
 
     assert_error(obtain(client, "analyst"), 401, "two_factor_required")
     assert obtain(client, "analyst", otp=current_code(device)).status_code == 201
+
+
+def test_a_token_caller_reads_messages_in_the_users_language(
+    make_user: Callable[..., User], tmp_path: Any
+) -> None:
+    """Bearer-token callers get the API's messages in the language their user chose, as the
+    pages speak it to them."""
+    table = tmp_path / "table.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    expected = {
+        "en": "Give the mapping file (TOML) of your own format.",
+        "es": "Indique el archivo de correspondencias (TOML) de su propio formato.",
+    }
+    for language, message in expected.items():
+        user = make_user(
+            username=f"analyst.{language}",
+            role=Role.REGIONAL_ANALYST,
+            country=None,
+            preferred_language=language,
+        )
+        _, raw = api_token_issue(user=user)
+        client = Client(headers={"Authorization": f"Bearer {raw}"})
+        with table.open("rb") as handle:
+            response = client.post("/api/v1/imports/", {"file": handle, "format": "custom"})
+        assert response.status_code == 400
+        assert response.json()["error"]["message"] == message

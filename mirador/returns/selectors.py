@@ -762,38 +762,31 @@ def intake_times(
     # The database works out each arrival's day and intervals: a few thousand arrivals a
     # week are then read as dates and durations, not as four time stamps each to convert.
     interval: DurationField[datetime.timedelta, datetime.timedelta] = DurationField()
-    rows = (
-        Arrival.objects.filter(centre=centre, arrived_at__gte=first, arrived_at__lt=last)
-        .annotate(
-            day=TruncDate("arrived_at", tzinfo=timezone.get_current_timezone()),
-            to_registration=ExpressionWrapper(
-                F("registered_at") - F("arrived_at"), output_field=interval
-            ),
-            to_assistance=ExpressionWrapper(
-                Min("assistance__given_at") - F("arrived_at"), output_field=interval
-            ),
-            to_alert=ExpressionWrapper(
-                Min("alerts__created_at") - F("arrived_at"), output_field=interval
-            ),
-        )
-        .values_list(
-            "day",
-            "to_registration",
-            "to_assistance",
-            "to_alert",
-            "is_contingency",
-            "needs_completion",
-            "id",
-            "arrived_at",
-        )
+    arrivals = Arrival.objects.filter(centre=centre, arrived_at__gte=first, arrived_at__lt=last)
+    rows = arrivals.annotate(
+        day=TruncDate("arrived_at", tzinfo=timezone.get_current_timezone()),
+        to_registration=ExpressionWrapper(
+            F("registered_at") - F("arrived_at"), output_field=interval
+        ),
+        to_assistance=ExpressionWrapper(
+            Min("assistance__given_at") - F("arrived_at"), output_field=interval
+        ),
+        to_alert=ExpressionWrapper(
+            Min("alerts__created_at") - F("arrived_at"), output_field=interval
+        ),
+    ).values_list(
+        "day",
+        "to_registration",
+        "to_assistance",
+        "to_alert",
+        "is_contingency",
+        "needs_completion",
+        "id",
+        "arrived_at",
     )
     arrival_rows = list(rows)
     # The arrivals as a subquery, not a list of thousands of ids.
-    referred = first_referral_times(
-        arrival_ids=Arrival.objects.filter(
-            centre=centre, arrived_at__gte=first, arrived_at__lt=last
-        ).values("pk")
-    )
+    referred = first_referral_times(arrival_ids=arrivals.values("pk"))
     by_day: dict[datetime.date, list[tuple[Any, ...]]] = defaultdict(list)
     for row in arrival_rows:
         to_service = referred.get(row[6])

@@ -569,7 +569,8 @@ def manifest_upload(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
                     for name, field_messages in fields.items():
                         for message in field_messages:
                             form.add_error(name if name in form.fields else None, message)
-                if not row_errors and not isinstance(fields, dict) or row_errors:
+                # The rows in error, or a refusal naming no field, get the summary above.
+                if row_errors or not isinstance(fields, dict):
                     form.add_error(None, error.message)
             else:
                 manifest = result.manifest

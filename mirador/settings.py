@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mirador.directory",
     "mirador.linkage",
     "mirador.analytics",
+    "mirador.portal",
 ]
 
 MIDDLEWARE = [

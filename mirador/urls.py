@@ -14,6 +14,7 @@ urlpatterns = [
     path("directory/", include("mirador.directory.urls")),
     path("observatory/data/", include("mirador.analytics.urls")),
     path("observatory/imports/", include("mirador.flows.urls")),
+    path("observatory/", include("mirador.portal.urls")),
     path("api/v1/", api.urls),
     path("api/docs", core_views.api_docs, name="api_docs"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,0 +1,13 @@
+"""The public portal of the observatory, mounted by mirador/urls.py at /observatory/: dashboards,
+country profiles and bulletins, no sign-in needed (the open data downloads are
+mirador.analytics.urls, at /observatory/data/)."""
+
+from django.urls import path  # noqa: F401 (each section below adds its paths)
+
+app_name = "portal"
+
+urlpatterns: list = [
+    # --- dashboards (mirador/portal/views/dashboards.py) ---
+    # --- country profiles (mirador/portal/views/profiles.py) ---
+    # --- bulletins (mirador/portal/views/bulletins.py) ---
+]

@@ -876,15 +876,84 @@ def _clamp_em_underflow() -> None:
     em.populate_m_u_from_lookup = populate
 
 
-def _linker(frames: Sequence[pd.DataFrame], settings: dict[str, Any]) -> Any:
-    from splink import DuckDBAPI, Linker
+# The model's SQL is written for DuckDB; on Spark, the same comparisons are spelled with
+# Splink's Spark functions (its similarity jar) and Spark's own.
+_HAMMING = re.compile(r"hamming\((\w+), (\w+)\)")
+
+
+def _hamming_in_spark(match: re.Match[str]) -> str:
+    left, right = match.group(1), match.group(2)
+    return (
+        f"(CASE WHEN length({left}) = length({right}) THEN aggregate(sequence(1, length({left})), "
+        f"0, (n, i) -> n + IF(substr({left}, i, 1) = substr({right}, i, 1), 0, 1)) END)"
+    )
+
+
+def _sql_for_spark(sql: str) -> str:
+    return _HAMMING.sub(_hamming_in_spark, sql.replace("jaro_winkler_similarity(", "jaro_winkler("))
+
+
+def settings_for_spark(settings: dict[str, Any]) -> dict[str, Any]:
+    """The same model (settings or a saved model, its parameters untouched) with its SQL in
+    Spark's dialect."""
+    spark_settings = {**settings, "sql_dialect": "spark"}
+    spark_settings["blocking_rules_to_generate_predictions"] = [
+        {**rule, "blocking_rule": _sql_for_spark(rule["blocking_rule"]), "sql_dialect": "spark"}
+        for rule in settings["blocking_rules_to_generate_predictions"]
+    ]
+    spark_settings["comparisons"] = [
+        {
+            **comparison,
+            "comparison_levels": [
+                {**level, "sql_condition": _sql_for_spark(level["sql_condition"])}
+                for level in comparison["comparison_levels"]
+            ],
+        }
+        for comparison in settings["comparisons"]
+    ]
+    return spark_settings
+
+
+def spark_session_for_linkage(*, cores: int = 2, scratch: Path | None = None) -> Any:
+    """A local Spark session able to run Mirador's models: Splink's similarity functions on
+    its class path and a checkpoint directory (Splink checkpoints blocked pairs). On a
+    cluster, configure the same two things on the cluster's session instead."""
+    import tempfile
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("mirador-linkage")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+        .getOrCreate()
+    )
+    session.sparkContext.setCheckpointDir(str(scratch or tempfile.mkdtemp(prefix="mirador-spark-")))
+    return session
+
+
+def _linker(frames: Sequence[pd.DataFrame], settings: dict[str, Any], spark: Any = None) -> Any:
+    from splink import DuckDBAPI, Linker, SparkAPI
 
     _quiet_splink()
     _clamp_em_underflow()
-    db_api = DuckDBAPI()
+    if spark is None:
+        db_api: Any = DuckDBAPI()
+        inputs: list[Any] = list(frames)
+    else:
+        db_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=2)
+        settings = settings_for_spark(settings)
+        # Spark takes missing values as None, not pandas' NA.
+        inputs = [
+            spark.createDataFrame(frame.astype(object).where(frame.notna(), None))
+            for frame in frames
+        ]
     registered = [
         db_api.register(frame, dataset_display_name=f"input_{index}")
-        for index, frame in enumerate(frames)
+        for index, frame in enumerate(inputs)
     ]
     return Linker(registered if len(registered) > 1 else registered[0], settings, log_level=None)
 
@@ -1060,6 +1129,7 @@ def _run(
     extra_columns: Sequence[str],
     extra_blocking: Sequence[BlockingRule],
     progress: Progress,
+    spark: Any = None,
 ) -> LinkageOutcome:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -1109,7 +1179,7 @@ def _run(
     if projected == 0:
         predictions = None
     else:
-        linker = _linker(frames, model)
+        linker = _linker(frames, model, spark)
         predictions = linker.inference.predict(
             threshold_match_probability=min(threshold, 0.5), warning_mode="never"
         ).as_pandas_dataframe()
@@ -1167,9 +1237,12 @@ def dedupe(
     extra_blocking: Sequence[BlockingRule] = (),
     progress: Progress = _silent,
     prepared: bool = False,
+    spark: Any = None,
 ) -> LinkageOutcome:
     """Find the records of one table that are the same person. Trains a model on the records
-    unless `model` (a saved one) is given."""
+    unless `model` (a saved one) is given. With `spark` (a session, e.g. from
+    spark_session_for_linkage) the pairs are scored on Spark instead of DuckDB, with the same
+    model; training, on samples and blocked pairs, stays on DuckDB."""
     frame = records if prepared else prepare(records, extra_columns=extra_columns)
     return _run(
         [frame],
@@ -1180,6 +1253,7 @@ def dedupe(
         extra_columns=extra_columns,
         extra_blocking=extra_blocking,
         progress=progress,
+        spark=spark,
     )
 
 
@@ -1194,8 +1268,10 @@ def link(
     extra_blocking: Sequence[BlockingRule] = (),
     progress: Progress = _silent,
     prepared: bool = False,
+    spark: Any = None,
 ) -> LinkageOutcome:
-    """Find the pairs of records, one from each table, that are the same person."""
+    """Find the pairs of records, one from each table, that are the same person (scored on
+    Spark with `spark`, as in dedupe)."""
     frames = [left, right]
     if not prepared:
         frames = [
@@ -1217,4 +1293,5 @@ def link(
         extra_columns=extra_columns,
         extra_blocking=extra_blocking,
         progress=progress,
+        spark=spark,
     )

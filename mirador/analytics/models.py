@@ -1,14 +1,17 @@
 """What the observatory computes from its observations: indicators with their sources, disclosure
-control of everything public, open-data exports, and the archive of the monthly bulletins.
+control of everything public, open-data exports, the archive of the monthly bulletins, and the
+cache of forecasts.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mirador.core.models import BaseModel
-from mirador.flows.models import ImportBatch
+from mirador.flows.models import Dataset, ImportBatch
 
 # Each bulletin is written in one of these (the languages of Mirador).
 BULLETIN_LANGUAGES = [("es", "Español"), ("en", "English")]
@@ -82,3 +85,32 @@ class BulletinEdition(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.language} #{self.number or '-'} ({self.status})"
+
+
+class Forecast(models.Model):
+    """The cached forecast of one monthly series: a dataset and a selection of its figures
+    (mirador.analytics.forecasting). Computed by a background task from the series as
+    published, and kept with the version of the data it came from (the dataset's imported
+    batches, the disclosure threshold, the method): when that version changes, the result is
+    stale and is computed again. A cache: deleting rows loses nothing that cannot be remade."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the selection (period range and filters), the key a request looks up.
+    query_key = models.CharField(_("selection key"), max_length=64, unique=True)
+    selection = models.JSONField(_("selection"))
+    data_version = models.CharField(_("data version"), max_length=64, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    # A computation queued for this version of the data, and when.
+    requested_version = models.CharField(_("version requested"), max_length=64, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("forecast")
+        verbose_name_plural = _("forecasts")
+        indexes = [models.Index(fields=["dataset", "computed_at"], name="analytics_forecast_data")]
+
+    def __str__(self) -> str:
+        return f"{self.query_key[:12]} ({self.data_version[:12] or '-'})"

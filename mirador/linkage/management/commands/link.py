@@ -1,5 +1,7 @@
 """`mirador link dedupe FILE --out DIR` and `mirador link pairs LEFT RIGHT --out DIR`: batch
-record linkage of CSV or Parquet files with the engine of mirador.linkage.engine.
+record linkage of CSV or Parquet files with the engine of mirador.linkage.engine. Private
+linkage across countries (`keygen`, `encode`, `match-encoded`) is in
+mirador.linkage.privacy_command.
 
 Writes pairs (with the match weight of each comparison, its reasons) and clusters, in the
 input's format (or --format), and run.json naming the model used. Progress goes to stderr, a
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from mirador.core.audit import request_context
 from mirador.core.errors import ApplicationError
-from mirador.linkage import engine
+from mirador.linkage import engine, privacy_command
 from mirador.linkage.selectors import linkage_model_get
 from mirador.linkage.services import linkage_model_save
 
@@ -48,8 +50,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("mode", choices=("dedupe", "pairs"), help="dedupe or pairs")
-        parser.add_argument("files", nargs="+", type=Path, help="one file (dedupe) or two (pairs)")
+        parser.add_argument(
+            "mode",
+            choices=("dedupe", "pairs", *privacy_command.PRIVATE_MODES),
+            help="dedupe or pairs; keygen, encode or match-encoded (private linkage, "
+            "docs/private-linkage.md)",
+        )
+        parser.add_argument(
+            "files",
+            nargs="*",
+            type=Path,
+            help="one file (dedupe, encode) or two (pairs, match-encoded); none for keygen",
+        )
         parser.add_argument("--out", type=Path, required=True, help="directory for the results")
         parser.add_argument(
             "--model",
@@ -81,11 +93,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=("csv", "parquet"), help="format of the results (default: input's)"
         )
+        parser.add_argument(
+            "--key-file", type=Path, help="private linkage: the agreement's key (keygen makes one)"
+        )
+        parser.add_argument(
+            "--key-env",
+            metavar="VARIABLE",
+            help="private linkage: read the key from this environment variable "
+            "(default MIRADOR_LINKAGE_KEY) when there is no --key-file",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         mode: str = options["mode"]
         files: list[Path] = options["files"]
+        if mode in privacy_command.PRIVATE_MODES:
+            privacy_command.handle(self, mode, files, options)
+            return
         expected = 1 if mode == "dedupe" else 2
         if len(files) != expected:
             raise CommandError(

@@ -24,6 +24,7 @@ settings (`LinkageOutcome.model`), which `dedupe`/`link` accept back to score wi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import logging
 import math
@@ -81,6 +82,13 @@ SEX_CODES = {
 # Bytes of memory a blocked pair may take while Splink scores it (the pair's two ids, its
 # comparison columns and intermediate results in DuckDB), measured generously on FEBRL runs.
 BYTES_PER_PAIR = 400
+# Blocking fitted to the data (ModelDesign.fitted): a rule whose own pairs exceed this many
+# per record, and this floor, gives way to its tighter variant.
+RULE_PAIRS_PER_RECORD = 10
+RULE_PAIRS_FLOOR = 2_000_000
+# Beyond this many records, the model is trained on a random sample of them.
+TRAIN_RECORDS = int(os.environ.get("MIRADOR_LINKAGE_TRAIN_RECORDS", "200000"))
+TRAIN_SEED = 42
 
 logger = logging.getLogger(__name__)
 
@@ -617,6 +625,8 @@ class BlockingRule:
 
     left: tuple[str, ...]
     right: tuple[str, ...] | None = None
+    # What replaces the rule where its blocks grow too large (ModelDesign.fitted).
+    tighter: BlockingRule | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for column in (*self.left, *(self.right or ())):
@@ -636,33 +646,49 @@ class BlockingRule:
 # Each kind of error the comparisons allow for leaves at least one rule that still brings the
 # pair together, and every rule pairs a name with part of the date (or the whole date, or
 # the document), so that blocks stay small where a few names are very common (a million
-# returnees hold tens of thousands of José Hernández).
+# returnees hold tens of thousands of José Hernández). Where a rule's blocks still grow too
+# large for the data at hand (ModelDesign.fitted), its `tighter` variant replaces it: one
+# more part of the date, or a name, so that the pairs grow with the records, not with their
+# square. 1,000,000 generated returnees: 258 million pairs with the rules alone, 17 million
+# fitted, keeping 97% of the true pairs in some block (99.3% before).
+def _rule(
+    left: tuple[str, ...],
+    right: tuple[str, ...] | None = None,
+    *,
+    tighter: tuple[tuple[str, ...], tuple[str, ...] | None] | None = None,
+) -> BlockingRule:
+    return BlockingRule(left, right, BlockingRule(*tighter) if tighter else None)
+
+
+G, G_PH, S1, S1_PH, S2, S2_PH = (
+    "given_1",
+    "given_1_ph",
+    "first_surname",
+    "first_surname_ph",
+    "second_surname",
+    "second_surname_ph",
+)
+Y, M, D = "birth_year", "birth_month", "birth_day"
 PREDICTION_BLOCKING = (
-    BlockingRule(("given_1", "first_surname", "birth_year")),
-    BlockingRule(("first_surname_ph", "birth_year", "birth_month")),
-    BlockingRule(("given_1_ph", "birth_year", "birth_month")),
+    _rule((G, S1, Y), tighter=((G, S1, Y, M), None)),
+    _rule((S1_PH, Y, M), tighter=((S1_PH, Y, M, D), None)),
+    _rule((G_PH, Y, M), tighter=((G_PH, S1_PH, Y, D), None)),
     # A wrong year, or a date known only in part.
-    BlockingRule(("given_1_ph", "first_surname_ph", "birth_month", "birth_day")),
+    _rule((G_PH, S1_PH, M, D)),
     # The whole name by sound: given name and both surnames (or the one surname recorded).
-    BlockingRule(("given_1_ph", "surnames_ph")),
-    BlockingRule(("first_surname_ph", "second_surname_ph", "birth_year")),
-    BlockingRule(("given_1", "second_surname", "birth_year")),
-    BlockingRule(("birth_year", "birth_month", "birth_day")),
-    BlockingRule(("document_number",)),
+    _rule((G_PH, "surnames_ph"), tighter=((G_PH, "surnames_ph", Y), None)),
+    _rule((S1_PH, S2_PH, Y), tighter=((S1_PH, S2_PH, Y, M), None)),
+    _rule((G, S2, Y), tighter=((G_PH, S2_PH, Y, M), None)),
+    _rule((Y, M, D), tighter=((G_PH, Y, M, D), None)),
+    _rule(("document_number",)),
     # One surname dropped or the two swapped.
-    BlockingRule(
-        ("given_1", "first_surname", "birth_year"), ("given_1", "second_surname", "birth_year")
-    ),
-    BlockingRule(
-        ("given_1", "second_surname", "birth_year"), ("given_1", "first_surname", "birth_year")
-    ),
-    BlockingRule(
-        ("birth_year", "birth_month", "birth_day"), ("birth_year", "birth_day", "birth_month")
-    ),
+    _rule((G, S1, Y), (G, S2, Y), tighter=((G, S1, Y, M), (G, S2, Y, M))),
+    _rule((G, S2, Y), (G, S1, Y), tighter=((G, S2, Y, M), (G, S1, Y, M))),
+    _rule((Y, M, D), (Y, D, M), tighter=((G_PH, Y, M, D), (G_PH, Y, D, M))),
     # Given name and surname swapped.
-    BlockingRule(("given_1", "first_surname"), ("first_surname", "given_1")),
-    BlockingRule(("given_1", "birth_year"), ("first_surname", "birth_year")),
-    BlockingRule(("first_surname", "birth_year"), ("given_1", "birth_year")),
+    _rule((G, S1), (S1, G)),
+    _rule((G, Y), (S1, Y), tighter=((G, Y, M), (S1, Y, M))),
+    _rule((S1, Y), (G, Y), tighter=((S1, Y, M), (G, Y, M))),
 )
 # Where no record has a date of birth, names alone.
 NAMES_ONLY_BLOCKING = (
@@ -684,6 +710,8 @@ class ModelDesign:
     columns: tuple[str, ...]
     extra_columns: tuple[str, ...] = ()
     extra_blocking: tuple[BlockingRule, ...] = ()
+    # The prediction rules fitted to the data's size (see fitted), once known.
+    fitted_blocking: tuple[BlockingRule, ...] | None = None
 
     @classmethod
     def for_frames(
@@ -745,10 +773,30 @@ class ModelDesign:
         return needed <= known
 
     def prediction_blocking(self) -> list[BlockingRule]:
+        if self.fitted_blocking is not None:
+            return list(self.fitted_blocking)
         rules = (*PREDICTION_BLOCKING, *self.extra_blocking)
         if "birth_year" not in self.columns:
             rules = (*NAMES_ONLY_BLOCKING, *self.extra_blocking)
         return [rule for rule in rules if self._usable(rule)]
+
+    def fitted(self, frames: Sequence[pd.DataFrame], *, link: bool) -> tuple[ModelDesign, int]:
+        """This design with each prediction rule whose own pairs exceed the budget per rule
+        replaced by its tighter variant, and the pairs the fitted rules project. The budget
+        grows with the records, so small files keep every rule as it is."""
+        records = sum(len(frame) for frame in frames)
+        budget = max(RULE_PAIRS_FLOOR, RULE_PAIRS_PER_RECORD * records)
+        chosen: list[BlockingRule] = []
+        projected = 0
+        for rule in self.prediction_blocking():
+            pairs = count_pairs(frames, [rule], link=link)
+            if pairs > budget and rule.tighter is not None and self._usable(rule.tighter):
+                rule = rule.tighter
+                pairs = count_pairs(frames, [rule], link=link)
+            if rule not in chosen:
+                chosen.append(rule)
+                projected += pairs
+        return dataclasses.replace(self, fitted_blocking=tuple(chosen)), projected
 
     def training_blocking(self) -> list[BlockingRule]:
         return [rule for rule in TRAINING_BLOCKING if self._usable(rule)]
@@ -1147,8 +1195,9 @@ def _run(
     if not design.columns:
         raise InputError("no_values", "no record has a name, a date of birth or a document")
     limit = default_max_pairs() if max_pairs is None else max_pairs
-    rules = design.prediction_blocking()
-    if model is not None:
+    if model is None:
+        design, projected = design.fitted(frames, link=link)
+    else:
         rules = [
             BlockingRule(
                 tuple(re.findall(r"l\.(\w+)", r["blocking_rule"])),
@@ -1157,7 +1206,7 @@ def _run(
             for r in model["blocking_rules_to_generate_predictions"]
         ]
         rules = [BlockingRule(r.left, None if r.left == r.right else r.right) for r in rules]
-    projected = count_pairs(frames, rules, link=link)
+        projected = count_pairs(frames, rules, link=link)
     progress(f"blocking would compare at most {projected:,} pairs")
     if projected > limit:
         raise TooManyPairsError(projected, limit)
@@ -1172,7 +1221,7 @@ def _run(
     if model is None:
         progress("training the model (u by random sampling, m by expectation maximisation)")
         tick = time.perf_counter()
-        model = train(frames, design, link=link)
+        model = train(_training_sample(frames), design, link=link)
         seconds["train"] = time.perf_counter() - tick
     progress("scoring candidate pairs")
     tick = time.perf_counter()
@@ -1221,6 +1270,20 @@ def _run(
         seconds=seconds,
         trained=trained,
     )
+
+
+def _training_sample(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The records the model is trained on: all of them, or beyond TRAIN_RECORDS the same
+    random share of each table. A share p keeps p² of the pairs and p² of the matches, so
+    the prior, m and u estimated on it stand for the whole; EM over the blocks of a million
+    records would compare hundreds of millions of pairs."""
+    records = sum(len(frame) for frame in frames)
+    if records <= TRAIN_RECORDS:
+        return frames
+    share = TRAIN_RECORDS / records
+    return [
+        frame.sample(frac=share, random_state=TRAIN_SEED).reset_index(drop=True) for frame in frames
+    ]
 
 
 def _silent(message: str) -> None:

@@ -31,6 +31,8 @@ PUBLIC_PAGES = {
     "analytics:parquet",
     "analytics:sdmx",
     "analytics:datapackage",
+    "portal:bulletins",
+    "portal:bulletin_download",
     "api_docs",
     "healthz",
 }

@@ -227,6 +227,14 @@ def can_see_import(user: AnyUser | None, owner_id: str) -> bool:
     )
 
 
+def can_generate_bulletins(user: AnyUser | None) -> bool:
+    """Who may have the observatory's monthly bulletin generated (a new edition of a month,
+    published at once on the public portal): administrators and regional analysts, whose
+    work is the region's figures. Reading the published bulletins is public."""
+    member = active_user(user)
+    return member is not None and (is_administrator(member) or member.role == Role.REGIONAL_ANALYST)
+
+
 # --- Return and reception (mirador.returns) -----------------------------------------------
 #
 # A reception centre is worked by the government reception and protection officers of its

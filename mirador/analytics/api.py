@@ -8,16 +8,20 @@ parameter; a value of the wrong type a 422.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
+from mirador.accounts.auth import request_user
+from mirador.analytics import bulletins, selectors
 from mirador.analytics import indicators as indicator_module
-from mirador.analytics import selectors
 from mirador.analytics.disclosure import disclosure_threshold
 from mirador.analytics.schemas import (
+    BulletinEditionOut,
+    BulletinRequestIn,
     DatasetDetailOut,
     DatasetOut,
     IndicatorParams,
@@ -175,3 +179,56 @@ def dataset_indicators(request: HttpRequest, code: str, params: Query[IndicatorP
         "rates": [dataclasses.asdict(figure) for figure in summary.rates],
         "sources": _sources(summary.sources),
     }
+
+
+# --- monthly bulletins (mirador/analytics/bulletins.py) ---------------------------------------
+
+
+@router.get(
+    "/bulletins",
+    auth=None,
+    response=list[BulletinEditionOut],
+    summary="Published monthly bulletins (public)",
+)
+def bulletin_list(request: HttpRequest) -> Any:
+    """Every published edition, newest month first (several editions of a month when it was
+    generated again), with its PDF's address and SHA-256 and the batches its figures came
+    from."""
+    return list(bulletins.published_editions().prefetch_related("batches"))
+
+
+@router.get(
+    "/bulletins/{edition_id}/pdf",
+    auth=None,
+    url_name="bulletin_pdf",
+    summary="A published bulletin's PDF (public)",
+)
+def bulletin_pdf(request: HttpRequest, edition_id: uuid.UUID) -> HttpResponse:
+    edition = bulletins.published_edition_get(edition_id=edition_id)
+    return bulletins.pdf_response(edition)
+
+
+@router.post(
+    "/bulletins",
+    response={202: list[BulletinEditionOut]},
+    summary="Generate a monthly bulletin",
+)
+def bulletin_create(request: HttpRequest, payload: BulletinRequestIn) -> Status[Any]:
+    """New editions of a month's bulletin, one per language, generated in the background:
+    answers 202 at once; follow them at GET /bulletins/{id}. For administrators and regional
+    analysts. A month that has not ended, or has no figures, is a 400 saying so."""
+    editions = bulletins.bulletin_request(
+        actor=request_user(request), month=payload.month, languages=payload.languages
+    )
+    return Status(202, editions)
+
+
+@router.get(
+    "/bulletins/{edition_id}",
+    response=BulletinEditionOut,
+    summary="Follow a bulletin's generation",
+)
+def bulletin_get(request: HttpRequest, edition_id: uuid.UUID) -> Any:
+    """Queued, running, published or failed (with the reason). For those who may generate
+    bulletins."""
+    return bulletins.edition_get(actor=request_user(request), edition_id=edition_id)

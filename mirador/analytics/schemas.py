@@ -5,8 +5,10 @@ other, _U unknown); periods are 2024-03 (a month) or 2024 (a year)."""
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+import uuid
+from typing import Any, Literal
 
+from django.urls import reverse
 from ninja import Field, Schema
 
 PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
@@ -192,3 +194,47 @@ class IndicatorsOut(Schema):
     top: list[TopFigureOut]
     rates: list[RateFigureOut]
     sources: list[SourceOut]
+
+
+# --- monthly bulletins (mirador/analytics/bulletins.py) ---------------------------------------
+
+
+class BulletinRequestIn(Schema):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="The month, 2024-03; it has ended.")
+    languages: list[Literal["es", "en"]] = Field(
+        ["es", "en"], description="One edition per language."
+    )
+
+
+class BulletinEditionOut(Schema):
+    id: uuid.UUID
+    month: str = Field(description="2024-03.")
+    language: str
+    number: int | None = Field(description="The edition of the month; null until published.")
+    status: Literal["queued", "running", "published", "failed"]
+    trigger: Literal["on_demand", "schedule"]
+    message: str = Field(description="Why it failed.")
+    requested_at: datetime.datetime
+    published_at: datetime.datetime | None
+    sha256: str = Field(description="Of the PDF, once published.")
+    size: int
+    batches: list[str] = Field(description="The import batches its figures came from.")
+    download: str | None = Field(description="The PDF, once published (public).")
+
+    @staticmethod
+    def resolve_month(edition: Any) -> str:
+        return f"{edition.month:%Y-%m}"
+
+    @staticmethod
+    def resolve_requested_at(edition: Any) -> datetime.datetime:
+        return edition.created_at
+
+    @staticmethod
+    def resolve_batches(edition: Any) -> list[str]:
+        return sorted(str(batch.pk) for batch in edition.batches.all())
+
+    @staticmethod
+    def resolve_download(edition: Any) -> str | None:
+        if edition.status != "published":
+            return None
+        return reverse("api:bulletin_pdf", kwargs={"edition_id": edition.pk})

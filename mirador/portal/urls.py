@@ -4,10 +4,15 @@ mirador.analytics.urls, at /observatory/data/)."""
 
 from django.urls import path  # noqa: F401 (each section below adds its paths)
 
+from mirador.portal.views import bulletins
+
 app_name = "portal"
 
 urlpatterns: list = [
     # --- dashboards (mirador/portal/views/dashboards.py) ---
     # --- country profiles (mirador/portal/views/profiles.py) ---
     # --- bulletins (mirador/portal/views/bulletins.py) ---
+    path("bulletins/", bulletins.bulletin_list, name="bulletins"),
+    path("bulletins/generate", bulletins.bulletin_generate, name="bulletin_generate"),
+    path("bulletins/<uuid:edition_id>.pdf", bulletins.bulletin_download, name="bulletin_download"),
 ]

@@ -249,6 +249,14 @@ def test_aggregates_are_for_every_role_but_employers(world: World, who: str, all
     assert permissions.can_view_aggregates(world.users[who]) is allowed
 
 
+@pytest.mark.parametrize("who", EVERYONE)
+def test_only_administrators_and_regional_analysts_generate_bulletins(
+    world: World, who: str
+) -> None:
+    allowed = who in {"administrator", "regional analyst"}
+    assert permissions.can_generate_bulletins(world.users[who]) is allowed
+
+
 @pytest.mark.parametrize(
     ("role", "is_superuser", "allowed"),
     [

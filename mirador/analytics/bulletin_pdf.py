@@ -677,7 +677,7 @@ class _Bulletin:
                     imported,
                 ]
             )
-        table = self.table(rows, [32 * mm, 86 * mm, 40 * mm, WIDTH - 158 * mm], numbers_from=3)
+        table = self.table(rows, [30 * mm, 84 * mm, 38 * mm, WIDTH - 152 * mm], numbers_from=3)
         table.setStyle(TableStyle([("VALIGN", (0, 1), (-1, -1), "TOP")]))
         return [
             CondPageBreak(140),

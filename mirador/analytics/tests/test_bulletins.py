@@ -148,6 +148,8 @@ def test_the_pdf_prints_the_figures_and_never_a_withheld_one(
         assert computed.series[0].by_country["HN"][0].withheld
         assert computed.series[0].by_country["BZ"][0].withheld
         assert re.search(r"\bc\b", text)
+        if language == "es":
+            assert "cifras de este boletín están reservadas" in text
 
 
 def _now() -> Any:

@@ -708,6 +708,20 @@ def editions_in_progress(*, actor: User | None) -> QuerySet[BulletinEdition]:
     )
 
 
+# A bulletin takes seconds; an edition still queued or running after this long waits for a
+# worker that is not running (or died while generating it).
+UNDER_WAY_FOR_AT_MOST = datetime.timedelta(hours=1)
+
+
+def is_under_way(edition: BulletinEdition) -> bool:
+    """Queued or being generated, lately enough that it may still be published (the page
+    follows such editions)."""
+    return (
+        edition.status in (BulletinStatus.QUEUED, BulletinStatus.RUNNING)
+        and edition.created_at >= timezone.now() - UNDER_WAY_FOR_AT_MOST
+    )
+
+
 def edition_get(*, actor: User | None, edition_id: uuid.UUID | str) -> BulletinEdition:
     """Any edition, to follow its generation: for those who may generate bulletins."""
     if not permissions.can_generate_bulletins(actor):

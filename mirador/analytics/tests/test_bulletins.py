@@ -26,6 +26,13 @@ from mirador.analytics.indicators import period_totals, shares, top
 from mirador.analytics.models import BulletinEdition, BulletinStatus, BulletinTrigger
 from mirador.analytics.selectors import dataset_get, table_query
 from mirador.analytics.tests.bulletin_data import Row, import_rows, month_of, region_rows
+from mirador.analytics.tests.conftest import (
+    cbp_citizenship,
+    cbp_demographic,
+    cbp_month,
+    cbp_rows,
+    cbp_totals,
+)
 from mirador.flows.models import ImportBatch
 from mirador.flows.services import batch_rollback
 from mirador.flows.tasks import run_pending_tasks
@@ -280,3 +287,32 @@ def test_a_country_that_reports_only_some_months_shows_no_figure_rather_than_zer
         if row.month == month_of(YEAR_AGO):
             totals[row.reporting_country] += row.value
     assert by_country["GT"][1].value == totals["GT"]
+
+
+def test_on_the_published_cbp_file_the_bulletin_figures_are_the_files(
+    cbp_batch: ImportBatch,
+) -> None:
+    computed = bulletins.bulletin_figures(month=month_of(MONTH))
+    [series] = [item for item in computed.series if item.dataset.code == "border-encounters"]
+    months = cbp_totals("month")
+    assert series.month.value == months[MONTH]
+    assert series.year_ago.value == months[YEAR_AGO]
+    assert series.year_to_date.value == sum(months[f"2024-0{month}"] for month in (1, 2, 3))
+
+    in_month = [row for row in cbp_rows() if f"{cbp_month(row):%Y-%m}" == MONTH]
+    by_demographic: dict[str, int] = defaultdict(int)
+    by_citizenship: dict[str, int] = defaultdict(int)
+    for row in in_month:
+        by_demographic[cbp_demographic(row)] += int(row["Encounter Count"])
+        by_citizenship[cbp_citizenship(row)] += int(row["Encounter Count"])
+    minors = by_demographic["accompanied-minors"] + by_demographic["unaccompanied-minors"]
+    assert series.shares["minors"].value == round(minors / months[MONTH], 4)
+    assert series.shares["unaccompanied_minors"].value == round(
+        by_demographic["unaccompanied-minors"] / months[MONTH], 4
+    )
+    largest = max(
+        (code for code in by_citizenship if not code.startswith("_")),
+        key=lambda code: by_citizenship[code],
+    )
+    assert (series.top[0].code, series.top[0].value) == (largest, by_citizenship[largest])
+    assert [source.id for source in computed.sources] == [str(cbp_batch.pk)]

@@ -4,6 +4,7 @@ editions kept; the generate button for administrators and regional analysts only
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from mirador.accounts.models import Role, User
 from mirador.analytics import bulletins
@@ -78,6 +80,20 @@ def test_a_regional_analyst_generates_from_the_page(batch: ImportBatch, make_use
     page = client.get(reverse("portal:bulletins")).content.decode()
     assert 'hx-trigger="every' not in page
     assert BulletinEdition.objects.filter(status=BulletinStatus.PUBLISHED).count() == 2
+
+
+def test_the_page_stops_following_an_edition_no_worker_took_for_an_hour(
+    batch: ImportBatch, make_user: Any
+) -> None:
+    client = signed_in(make_user(username="admin", role=Role.ADMINISTRATOR, country=None))
+    [edition] = bulletins.bulletin_request(actor=None, month=MONTH, languages=["en"])
+    assert 'hx-trigger="every' in client.get(reverse("portal:bulletins")).content.decode()
+    BulletinEdition.objects.filter(pk=edition.pk).update(
+        created_at=timezone.now() - bulletins.UNDER_WAY_FOR_AT_MOST - datetime.timedelta(minutes=1)
+    )
+    page = client.get(reverse("portal:bulletins")).content.decode()
+    assert 'hx-trigger="every' not in page
+    assert "Queued" in page  # still listed, for the operators to see
 
 
 def test_a_month_without_figures_is_said_on_the_page(batch: ImportBatch, make_user: Any) -> None:

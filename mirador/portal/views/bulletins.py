@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_POST
 from mirador.accounts import permissions
 from mirador.accounts.models import User
 from mirador.analytics import bulletins
-from mirador.analytics.models import BulletinStatus
 from mirador.core.errors import ApplicationError, NotFoundError
 
 POLL_SECONDS = 3
@@ -43,10 +42,7 @@ def _page(request: HttpRequest, *, status: int = 200, error: str = "") -> HttpRe
         "months": bulletins.bulletin_months(),
         "may_generate": may_generate,
         "in_progress": in_progress,
-        "busy": any(
-            edition.status in (BulletinStatus.QUEUED, BulletinStatus.RUNNING)
-            for edition in in_progress
-        ),
+        "busy": any(bulletins.is_under_way(edition) for edition in in_progress),
         "poll_seconds": POLL_SECONDS,
         "error": error,
         "month_value": request.POST.get("month", "") or (f"{suggested:%Y-%m}" if suggested else ""),

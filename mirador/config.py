@@ -151,3 +151,23 @@ def secret_key(*, data_directory: Path, production: bool) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def boundaries_dir(*, base_dir: Path, production: bool) -> Path | None:
+    """Where the published boundary files (GeoJSON) of the dashboards' maps are kept:
+    MIRADOR_BOUNDARIES_DIR; in demo mode, by default the `geo` folder of the shared data kept
+    beside the checkout (MIRADOR_SHARED_DATA, else ../shared/data), like the demo's samples;
+    in production none unless set (the maps then say so and show their tables only)."""
+    configured = env_str("MIRADOR_BOUNDARIES_DIR")
+    if configured is None:
+        if production:
+            return None
+        shared = env_str("MIRADOR_SHARED_DATA") or str(base_dir.parent / "shared" / "data")
+        return Path(shared) / "geo"
+    path = Path(configured).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(
+            f"MIRADOR_BOUNDARIES_DIR={configured!r} is not a directory: point it at the folder "
+            "holding the boundary files (GeoJSON), or unset it to show maps' tables only."
+        )
+    return path.resolve()

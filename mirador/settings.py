@@ -182,6 +182,12 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# plotly.js is served from the installed plotly package's own file (never a CDN).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "mirador.portal.staticfiles.PlotlyFinder",
+]
 # The demo serves static files straight from the apps, so it needs no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
@@ -194,6 +200,9 @@ MIRADOR_MAX_UPLOAD_MB = config.env_int("MIRADOR_MAX_UPLOAD_MB", 200, minimum=1, 
 MIRADOR_DISCLOSURE_THRESHOLD = config.env_int(
     "MIRADOR_DISCLOSURE_THRESHOLD", 5, minimum=1, maximum=1000
 )
+# Published boundary files (GeoJSON) for the dashboards' maps of subdivisions, read where they
+# are kept, never copied into Mirador (analytics.boundaries, docs/dashboards.md).
+MIRADOR_BOUNDARIES_DIR = config.boundaries_dir(base_dir=BASE_DIR, production=PRODUCTION)
 MIRADOR_UPLOAD_RETENTION_DAYS = config.env_int(
     "MIRADOR_UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3650
 )

@@ -31,6 +31,8 @@ PUBLIC_PAGES = {
     "analytics:parquet",
     "analytics:sdmx",
     "analytics:datapackage",
+    "portal:dashboards",
+    "portal:dashboard",
     "portal:bulletins",
     "portal:bulletin_download",
     "api_docs",

@@ -183,14 +183,17 @@ class Command(BaseCommand):
 
         started = self._step(str(_("Observatory: importing figures…")))
         from mirador.analytics.demo import population_demo_load
+        from mirador.analytics.demo_returns import national_returns_demo_load
         from mirador.flows.services import ImportOutcome
 
         result = observatory_demo_load()
-        population = population_demo_load()
-        if population.outcome == ImportOutcome.IMPORTED:
-            result.imported.append(population.file.name)
-        elif not population.ok:
-            result.failed.append(population.summary())
+        # Population figures for the rates; Guatemala's and El Salvador's returns by
+        # department for the dashboards' maps.
+        for report in (population_demo_load(), national_returns_demo_load()):
+            if report.outcome == ImportOutcome.IMPORTED:
+                result.imported.append(report.file.name)
+            elif not report.ok:
+                result.failed.append(report.summary())
         imported = len(result.imported)
         self._done(
             started,

@@ -38,6 +38,11 @@ REGISTERING_ROLES: frozenset[str] = frozenset(
     {Role.RECEPTION_OFFICER, Role.CONSULAR_OFFICER, Role.PROTECTION_OFFICER}
 )
 AGGREGATE_ROLES: frozenset[str] = frozenset(set(Role) - {Role.EMPLOYER})
+# Who traces missing migrants: a person reported missing (linkage.MissingPersonReport), whose
+# identity is what a family told a consulate, and unidentified persons (remains, someone at a
+# shelter who cannot say who they are) are for these roles only, like children's records
+# are for protection officers.
+TRACING_ROLES: frozenset[str] = frozenset({Role.CONSULAR_OFFICER, Role.PROTECTION_OFFICER})
 # Administrators hold no personal data but manage the accounts that do, so they need a second
 # factor as much as the case roles.
 TWO_FACTOR_ROLES: frozenset[str] = PERSONAL_DATA_ROLES | {Role.ADMINISTRATOR}
@@ -94,7 +99,15 @@ def persons_visible_filter(user: AnyUser | None, *, prefix: str = "") -> Q:
         scope |= Q(**{f"{prefix}shares__organisation_id": member.organisation_id})
     if not can_read_sensitive_records(member):
         scope &= Q(**{f"{prefix}is_child": False, f"{prefix}is_trafficking_victim": False})
+    if member.role not in TRACING_ROLES:
+        scope &= Q(**{f"{prefix}missing_person_report__isnull": True})
     return scope
+
+
+def is_reported_missing(person: Person) -> bool:
+    """The record is the subject of a missing-person report (one query per record instance,
+    whose answer Django keeps on the instance)."""
+    return hasattr(person, "missing_person_report")
 
 
 def can_view_person(user: AnyUser | None, person: Person) -> bool:
@@ -102,6 +115,8 @@ def can_view_person(user: AnyUser | None, person: Person) -> bool:
     if member is None:
         return False
     if person.is_sensitive and not can_read_sensitive_records(member):
+        return False
+    if member.role not in TRACING_ROLES and is_reported_missing(person):
         return False
     if _sees_whole_country(member) and person.country_id == member.country_id:
         return True
@@ -430,3 +445,51 @@ def can_run_linkage(user: AnyUser | None) -> bool:
     """May start linkage runs on uploaded files, follow them and download their results,
     and save linkage models."""
     return is_administrator(user)
+
+
+# --- Identification: review queue, missing and unidentified persons (mirador.linkage) ------
+#
+# Whether two records are one person is decided by the government officials who keep the
+# country's registry (reception, consular and protection officers), each only on pairs whose
+# two records they may read: a child's pair needs the protection role, a pair with a person
+# reported missing or an unidentified person a tracing role. Missing-person reports are
+# filed and followed by the tracing roles of the missing person's country.
+
+
+def can_review_linkage(user: AnyUser | None) -> bool:
+    """May open the review queue and accept or reject the pairs it shows them."""
+    member = case_user(user)
+    return member is not None and member.role in REGISTERING_ROLES and _sees_whole_country(member)
+
+
+def can_trace_missing_persons(user: AnyUser | None) -> bool:
+    """May file missing-person reports and records of unidentified persons, and read them."""
+    member = case_user(user)
+    return member is not None and member.role in TRACING_ROLES and _sees_whole_country(member)
+
+
+def unidentified_visible_filter(user: AnyUser | None, *, prefix: str = "") -> Q:
+    """A filter on linkage.UnidentifiedPerson (or, with `prefix`, a model pointing to it)."""
+    member = case_user(user)
+    if member is None or not can_trace_missing_persons(member):
+        return Q(pk__in=[])
+    scope = Q(**{f"{prefix}country_id": member.country_id})
+    if not can_read_sensitive_records(member):
+        scope &= Q(**{f"{prefix}is_child": False})
+    return scope
+
+
+def review_pairs_visible_filter(user: AnyUser | None) -> Q:
+    """A filter on linkage.ReviewPair: pairs both of whose records `user` may read."""
+    if not can_review_linkage(user):
+        return Q(pk__in=[])
+    sides = []
+    for side in ("left", "right"):
+        person = Q(**{f"{side}_person__isnull": False}) & persons_visible_filter(
+            user, prefix=f"{side}_person__"
+        )
+        unidentified = Q(**{f"{side}_unidentified__isnull": False}) & unidentified_visible_filter(
+            user, prefix=f"{side}_unidentified__"
+        )
+        sides.append(person | unidentified)
+    return sides[0] & sides[1]

@@ -1,6 +1,8 @@
-"""API of record linkage, mounted at /api/v1/linkage/: start a run on uploaded files (202, it
-runs in the background), follow it, download its pairs and clusters; list the saved models.
-Administrators only (accounts.permissions.can_run_linkage)."""
+"""API of record linkage, mounted at /api/v1/linkage/: start a run on uploaded files or on a
+country's registry (202, it runs in the background), follow it, download its pairs and
+clusters; list the saved models (administrators only, accounts.permissions.can_run_linkage).
+The review queue (the registry's officials, on pairs whose records they may read),
+missing-person reports, unidentified persons and match alerts (tracing roles)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,36 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from mirador.accounts import permissions
 from mirador.accounts.auth import request_user
-from mirador.core.errors import PermissionDeniedError
-from mirador.linkage import engine
-from mirador.linkage.models import LinkageModel, LinkageRun, RunStatus
+from mirador.core.errors import PermissionDeniedError, ValidationFailedError
+from mirador.linkage import engine, missing, review
+from mirador.linkage.models import (
+    LinkageModel,
+    LinkageRun,
+    MatchAlert,
+    MissingPersonReport,
+    ReviewStatus,
+    RunStatus,
+    UnidentifiedPerson,
+)
 from mirador.linkage.runs import RESULTS, linkage_run_result, linkage_run_start
-from mirador.linkage.schemas import LinkageModelOut, RunOut
+from mirador.linkage.schemas import (
+    DecisionIn,
+    LinkageModelOut,
+    MatchAlertOut,
+    MissingReportIn,
+    MissingReportOut,
+    PairOut,
+    RecordOut,
+    RegistryRunIn,
+    ReopenIn,
+    RunOut,
+    StatusIn,
+    UnidentifiedIn,
+    UnidentifiedOut,
+)
 from mirador.linkage.selectors import linkage_models, linkage_run_get, linkage_runs_of
+from mirador.people.selectors import person_get
+from mirador.people.services import DocumentData
 
 router = Router(tags=["linkage"])
 
@@ -37,6 +63,7 @@ def run_out(run: LinkageRun) -> dict[str, Any]:
     return {
         "id": run.pk,
         "kind": run.kind,
+        "country": run.country_id,
         "status": run.status,
         "stage": run.stage,
         "progress": run.progress,
@@ -113,3 +140,228 @@ def model_list(request: HttpRequest) -> list[LinkageModel]:
     if not permissions.can_run_linkage(request_user(request)):
         raise PermissionDeniedError()
     return list(linkage_models())
+
+
+# --- Registry runs and the review queue -------------------------------------------------------
+
+
+@router.post("/registry-runs", response={202: RunOut}, summary="Deduplicate a country's registry")
+def registry_run_create(request: HttpRequest, payload: RegistryRunIn) -> Status[dict[str, Any]]:
+    """The records of the country's registry whose consent to tracing and matching is in
+    force are deduplicated in the background; the pairs go to the review queue, where the
+    country's officials decide them. Administrators only; results hold record ids, no names."""
+    run = review.registry_run_start(
+        actor=request_user(request),
+        country=payload.country,
+        model=payload.model,
+        threshold=payload.threshold,
+    )
+    return Status(202, run_out(run))
+
+
+def _record_out(view: review.RecordView) -> dict[str, Any]:
+    return {
+        "key": view.ref.key,
+        "kind": view.ref.kind,
+        "kind_label": view.kind_label,
+        "name": view.name,
+        "birth_date": view.birth_date,
+        "sex": view.sex,
+        "documents": view.documents,
+        "registry": view.registry,
+        "details": view.details,
+        "url": view.url,
+    }
+
+
+def pair_out(view: review.PairView) -> dict[str, Any]:
+    pair = view.pair
+    return {
+        "id": pair.pk,
+        "status": pair.status,
+        "source": pair.source,
+        "match_probability": pair.match_probability,
+        "match_weight": pair.match_weight,
+        "model_name": pair.model_name,
+        "model_version": pair.model_version,
+        "report_id": pair.report_id,
+        "left": _record_out(view.left),
+        "right": _record_out(view.right),
+        "reasons": view.reasons,
+        "decided_at": pair.decided_at,
+        "note": pair.note,
+        "created_at": pair.created_at,
+    }
+
+
+@router.get("/review/pairs", response=list[PairOut], summary="The review queue")
+def review_pair_list(
+    request: HttpRequest,
+    status: str = ReviewStatus.PENDING,
+    source: str = "",
+    limit: int = review.QUEUE_PAGE,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Pairs whose two records you may read, most probable first (`status` pending, accepted
+    or rejected; `source` linkage-run, repeat-return or missing-person), with the match
+    weight of each comparison. Each record shown is audited as read."""
+    page = review.review_queue(
+        user=request_user(request), status=status, source=source or None, limit=limit, offset=offset
+    )
+    return [pair_out(view) for view in page.pairs]
+
+
+@router.get("/review/pairs/{pair_id}", response=PairOut, summary="One pair of the queue")
+def review_pair_detail(request: HttpRequest, pair_id: uuid.UUID) -> dict[str, Any]:
+    user = request_user(request)
+    pair = review.review_pair_get(user=user, pair_id=pair_id)
+    return pair_out(review.review_pair_view(user=user, pair=pair))
+
+
+@router.post("/review/pairs/{pair_id}/decision", response=PairOut, summary="Accept or reject")
+def review_pair_decision(
+    request: HttpRequest, pair_id: uuid.UUID, payload: DecisionIn
+) -> dict[str, Any]:
+    """`accept`: the two records are one person (they join one cluster); `reject`: they are
+    not. 409 when the pair is already decided, or when the decision would make one person of
+    records a reviewer said are different (reopen that decision first)."""
+    user = request_user(request)
+    pair = review.review_pair_get(user=user, pair_id=pair_id)
+    pair = review.review_pair_decide(
+        actor=user, pair=pair, decision=payload.decision, note=payload.note
+    )
+    return pair_out(review.review_pair_view(user=user, pair=pair))
+
+
+@router.post("/review/pairs/{pair_id}/reopen", response=PairOut, summary="Take a decision back")
+def review_pair_reopen(
+    request: HttpRequest, pair_id: uuid.UUID, payload: ReopenIn
+) -> dict[str, Any]:
+    user = request_user(request)
+    pair = review.review_pair_get(user=user, pair_id=pair_id)
+    pair = review.review_pair_reopen(actor=user, pair=pair, note=payload.note)
+    return pair_out(review.review_pair_view(user=user, pair=pair))
+
+
+@router.get(
+    "/records/{record_key}/same-person",
+    response=list[RecordOut],
+    summary="Records confirmed to be the same person",
+)
+def same_person(request: HttpRequest, record_key: str) -> list[dict[str, Any]]:
+    """`record_key` is p:<person id> or u:<unidentified person id>. The other records of its
+    cluster that you may read; 404 for a record you may not read."""
+    user = request_user(request)
+    try:
+        ref = review.RecordRef.parse(record_key)
+    except ValueError:
+        raise ValidationFailedError(
+            details={"fields": {"record_key": ["p:<uuid> or u:<uuid>"]}}
+        ) from None
+    if ref.kind == review.PERSON_KIND:
+        record: Any = person_get(user=user, person_id=ref.id, reason="same-person links")
+    else:
+        record = missing.unidentified_get(user=user, record_id=ref.id)
+    return [_record_out(view) for view in review.same_person_links(user=user, record=record)]
+
+
+# --- Missing persons --------------------------------------------------------------------------
+
+
+def report_out(report: MissingPersonReport) -> dict[str, Any]:
+    person = report.person
+    return {
+        "id": report.pk,
+        "person_id": person.pk,
+        "status": report.status,
+        "name": person.full_name,
+        "birth_date": person.birth_date_display,
+        "sex": person.sex,
+        "reported_on": report.reported_on,
+        "reporter_name": report.reporter_name,
+        "reporter_relationship": report.reporter_relationship,
+        "reporter_contact": report.reporter_contact,
+        "consulate": str(report.consulate) if report.consulate else "",
+        "last_seen_on": report.last_seen_on,
+        "last_seen_place": report.last_seen_place,
+        "last_seen_country": report.last_seen_country_id,
+        "route": report.route,
+        "circumstances": report.circumstances,
+        "responsible": report.responsible.get_username() if report.responsible else "",
+    }
+
+
+@router.post(
+    "/missing-reports", response={201: MissingReportOut}, summary="File a missing-person report"
+)
+def missing_report_create(request: HttpRequest, payload: MissingReportIn) -> Status[dict[str, Any]]:
+    """A family's report, received through a consulate. The missing person is registered in
+    your country's registry, seen only by tracing roles; matching against returns and
+    unidentified persons starts in the background. 422 names each wrong field."""
+    user = request_user(request)
+    data = payload.dict()
+    documents = [DocumentData(**document) for document in data.pop("documents")]
+    report = missing.missing_report_file(actor=user, documents=documents, **data)
+    if not permissions.can_view_person(user, report.person):
+        # A child's report is for protection officers: the one who filed it learns its id.
+        return Status(201, {**report_out(report), "name": "", "birth_date": ""})
+    return Status(201, report_out(missing.missing_report_get(user=user, report_id=report.pk)))
+
+
+@router.get("/missing-reports", response=list[MissingReportOut], summary="Missing-person reports")
+def missing_report_list(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
+    reports = missing.missing_reports_list(user=request_user(request), status=status or None)
+    return [report_out(report) for report in reports]
+
+
+@router.get(
+    "/missing-reports/{report_id}", response=MissingReportOut, summary="A missing-person report"
+)
+def missing_report_detail(request: HttpRequest, report_id: uuid.UUID) -> dict[str, Any]:
+    return report_out(missing.missing_report_get(user=request_user(request), report_id=report_id))
+
+
+@router.post(
+    "/missing-reports/{report_id}/status", response=MissingReportOut, summary="Mark found or closed"
+)
+def missing_report_status(
+    request: HttpRequest, report_id: uuid.UUID, payload: StatusIn
+) -> dict[str, Any]:
+    user = request_user(request)
+    report = missing.missing_report_get(user=user, report_id=report_id)
+    missing.missing_report_status_set(actor=user, report=report, status=payload.status)
+    return report_out(missing.missing_report_get(user=user, report_id=report_id))
+
+
+@router.post(
+    "/unidentified", response={201: UnidentifiedOut}, summary="Record an unidentified person"
+)
+def unidentified_create(
+    request: HttpRequest, payload: UnidentifiedIn
+) -> Status[UnidentifiedPerson]:
+    """Someone found or held whose identity is not known, with whatever is known; matched
+    against the open missing-person reports in the background."""
+    record = missing.unidentified_record(actor=request_user(request), **payload.dict())
+    return Status(201, record)
+
+
+@router.get("/unidentified", response=list[UnidentifiedOut], summary="Unidentified persons")
+def unidentified_list(request: HttpRequest) -> list[UnidentifiedPerson]:
+    return missing.unidentified_list(user=request_user(request))
+
+
+@router.get("/unidentified/{record_id}", response=UnidentifiedOut, summary="An unidentified person")
+def unidentified_detail(request: HttpRequest, record_id: uuid.UUID) -> UnidentifiedPerson:
+    return missing.unidentified_get(user=request_user(request), record_id=record_id)
+
+
+@router.get("/alerts", response=list[MatchAlertOut], summary="Missing-person match alerts")
+def match_alert_list(request: HttpRequest, status: str = "open") -> list[MatchAlert]:
+    """Matches found for the reports you are responsible for (and for reports whose
+    responsible officer has left), each with its pair in the review queue."""
+    return missing.match_alerts_for(user=request_user(request), status=status or None)
+
+
+@router.post("/alerts/{alert_id}/take", response=MatchAlertOut, summary="Take an alert in charge")
+def match_alert_take(request: HttpRequest, alert_id: uuid.UUID) -> MatchAlert:
+    return missing.match_alert_take(actor=request_user(request), alert_id=alert_id)

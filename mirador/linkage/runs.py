@@ -135,7 +135,7 @@ def linkage_run_start(
 
     if not permissions.can_run_linkage(actor):
         raise PermissionDeniedError()
-    if kind not in RunKind.values:
+    if kind not in (RunKind.DEDUPE, RunKind.PAIRS):
         raise LinkageUploadError(_("The kind of run is dedupe or pairs."))
     expected = 1 if kind == RunKind.DEDUPE else 2
     if len(files) != expected:
@@ -260,9 +260,7 @@ def linkage_run_execute(*, run_id: str) -> str:
 
 
 def _execute(run: LinkageRun) -> None:
-    from django.core.management.base import CommandError
-
-    from mirador.linkage.management.commands.link import Command, too_many_pairs_message
+    from mirador.linkage.management.commands.link import Command
 
     # The command's own reading and messages, so that the API says what `mirador link` says.
     command = Command(stdout=StringIO(), stderr=StringIO())
@@ -285,6 +283,67 @@ def _execute(run: LinkageRun) -> None:
             for c in model["comparisons"]
             if c["output_column_name"].startswith("x_")
         ]
+    if run.kind == RunKind.REGISTRY:
+        outcome = _registry(run, model)
+    else:
+        outcome = _files(run, command, paths, model, extra_columns, shown)
+    _update(run, stage="writing", progress=0.9)
+    directory = run_directory(run)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("pairs", outcome.pairs), ("clusters", outcome.clusters)):
+        frame.to_csv(directory / f"{name}.csv", index=False)
+        frame.to_parquet(directory / f"{name}.parquet", index=False)
+    clusters = outcome.clusters
+    linked = clusters[clusters["cluster_size"] > 1]
+    _update(
+        run,
+        status=RunStatus.DONE,
+        stage="done",
+        progress=1.0,
+        pairs=len(outcome.pairs),
+        clusters=int(linked["cluster_id"].nunique()),
+        finished_at=timezone.now(),
+    )
+
+
+def _progress(run: LinkageRun) -> Any:
+    def progress(message: str) -> None:
+        for stage, marker, fraction in STAGES:
+            if marker in message and fraction > run.progress:
+                _update(run, stage=stage, progress=fraction)
+
+    return progress
+
+
+def _registry(run: LinkageRun, model: dict[str, Any] | None) -> engine.LinkageOutcome:
+    """A registry run: its records read and its pairs queued for review (review.py)."""
+    from mirador.linkage.review import registry_run_execute
+
+    _update(run, stage="preparing", progress=0.1)
+    try:
+        outcome = registry_run_execute(run=run, model=model, progress=_progress(run))
+    except engine.TooManyPairsError as error:
+        from mirador.linkage.management.commands.link import too_many_pairs_message
+
+        raise _RunFailed(too_many_pairs_message(error)) from None
+    except engine.InputError:
+        raise _RunFailed(_("The registry holds fewer than two records to compare.")) from None
+    _update(run, rows_read=outcome.records)
+    return outcome
+
+
+def _files(
+    run: LinkageRun,
+    command: Any,
+    paths: list[Path],
+    model: dict[str, Any] | None,
+    extra_columns: list[str],
+    shown: Any,
+) -> engine.LinkageOutcome:
+    from django.core.management.base import CommandError
+
+    from mirador.linkage.management.commands.link import too_many_pairs_message
+
     frames: list[pd.DataFrame] = []
     rows_read = skipped = 0
     try:
@@ -307,16 +366,11 @@ def _execute(run: LinkageRun) -> None:
         progress=0.1,
     )
 
-    def progress(message: str) -> None:
-        for stage, marker, fraction in STAGES:
-            if marker in message and fraction > run.progress:
-                _update(run, stage=stage, progress=fraction)
-
     options: dict[str, Any] = {
         "model": model,
         "threshold": run.threshold,
         "extra_columns": extra_columns,
-        "progress": progress,
+        "progress": _progress(run),
         "prepared": True,
     }
     try:
@@ -328,19 +382,4 @@ def _execute(run: LinkageRun) -> None:
         raise _RunFailed(too_many_pairs_message(error)) from None
     except engine.InputError as error:
         raise _RunFailed(shown(command._input_message(paths[0], error))) from None
-    _update(run, stage="writing", progress=0.9)
-    directory = run_directory(run)
-    for name, frame in (("pairs", outcome.pairs), ("clusters", outcome.clusters)):
-        frame.to_csv(directory / f"{name}.csv", index=False)
-        frame.to_parquet(directory / f"{name}.parquet", index=False)
-    clusters = outcome.clusters
-    linked = clusters[clusters["cluster_size"] > 1]
-    _update(
-        run,
-        status=RunStatus.DONE,
-        stage="done",
-        progress=1.0,
-        pairs=len(outcome.pairs),
-        clusters=int(linked["cluster_id"].nunique()),
-        finished_at=timezone.now(),
-    )
+    return outcome

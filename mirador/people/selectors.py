@@ -8,10 +8,11 @@ user cannot learn that a record exists outside their scope; both attempts are au
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from mirador.accounts import permissions
 from mirador.core.audit import audit_record
@@ -19,6 +20,7 @@ from mirador.core.errors import NotFoundError, PermissionDeniedError
 from mirador.core.models import AuditAction
 from mirador.people.models import (
     Consent,
+    ConsentPurpose,
     ContactPoint,
     FamilyLink,
     IdentityDocument,
@@ -242,3 +244,50 @@ def person_relatives(*, user: AnyUser | None, person: Person) -> list[Relative]:
         )
         for relative, relationship in pairs
     ]
+
+
+# Where a matching read takes the tracing consent in force into account (linkage.missing).
+CONSENT_GRANTED = "granted"  # the latest tracing-and-matching consent was granted
+CONSENT_NOT_REFUSED = "not-refused"  # none recorded, or the latest was granted
+
+
+def people_for_matching(
+    *,
+    country_id: str,
+    consent: str,
+    person_ids: Sequence[uuid.UUID] | QuerySet[Any] | None = None,
+    reason: str,
+) -> list[Person]:
+    """Identity records of `country_id`'s registry for a background matching task (no user:
+    the task acts for the institution, under the tracing consent in force), with their
+    documents. `consent` says which records qualify (CONSENT_GRANTED, CONSENT_NOT_REFUSED);
+    `person_ids` (ids, or a query of one column of them) narrows to those records. What the
+    task then shows goes to reviewers through the ordinary, scoped selectors. The read is
+    audited as one listing, with `reason` and the number of records read."""
+    latest = Subquery(
+        Consent.objects.filter(person=OuterRef("pk"), purpose=ConsentPurpose.TRACING_MATCHING)
+        .order_by("-created_at")
+        .values("granted")[:1]
+    )
+    queryset = Person.objects.filter(country_id=country_id).annotate(tracing_consent=latest)
+    if consent == CONSENT_GRANTED:
+        queryset = queryset.filter(tracing_consent=True)
+    elif consent == CONSENT_NOT_REFUSED:
+        queryset = queryset.filter(Q(tracing_consent__isnull=True) | Q(tracing_consent=True))
+    else:
+        raise ValueError(f"unknown consent rule {consent!r}")
+    if person_ids is not None:
+        queryset = queryset.filter(pk__in=person_ids)
+    persons: list[Person] = list(
+        queryset.prefetch_related(
+            Prefetch("documents", queryset=IdentityDocument.objects.order_by("kind", "number"))
+        )
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.LIST,
+        object_type=PERSON_OBJECT_TYPE,
+        reason=reason,
+        details={"count": len(persons), "country": country_id, "consent": consent},
+    )
+    return persons

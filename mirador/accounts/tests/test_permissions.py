@@ -3,6 +3,7 @@ sensitive ones, shared ones; aggregates, the audit log, the admin, and the secon
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from mirador.accounts import permissions
 from mirador.accounts.models import Role, User
 from mirador.core.models import Country, Organisation, OrganisationType
+from mirador.linkage.models import MissingPersonReport
 from mirador.people.models import Person, PersonShare
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,7 @@ class World:
             "gt adult": person("GT"),
             "gt adult shared with pmh": person("GT", shared_with=pmh),
             "hn child shared with pmh": person("HN", is_child=True, shared_with=pmh),
+            "hn reported missing": person("HN", reported_missing=True),
         }
         self.users: dict[str, Any] = {
             "officer.hn": make_user(username="officer.hn", organisation=inm),
@@ -95,6 +98,7 @@ def person(
     is_child: bool = False,
     is_trafficking_victim: bool = False,
     shared_with: Organisation | None = None,
+    reported_missing: bool = False,
 ) -> Person:
     record = Person.objects.create(
         country=Country.objects.get(pk=country),
@@ -105,6 +109,13 @@ def person(
     )
     if shared_with is not None:
         PersonShare.objects.create(person=record, organisation=shared_with, reason="Referral")
+    if reported_missing:
+        MissingPersonReport.objects.create(
+            person=record,
+            reported_on=datetime.date(2026, 1, 5),
+            reporter_name="Rosa López",
+            reporter_relationship="parent",
+        )
     return record
 
 
@@ -116,8 +127,15 @@ def world(make_user: Callable[..., User], make_organisation: Callable[..., Organ
 # Who sees which record. Everyone not listed sees nothing.
 VISIBLE = {
     "officer.hn": {"hn adult"},
-    "consular.hn": {"hn adult"},
-    "protection.hn": {"hn adult", "hn child", "hn trafficking victim", "hn child shared with pmh"},
+    # A person reported missing is for the tracing roles (consular and protection officers).
+    "consular.hn": {"hn adult", "hn reported missing"},
+    "protection.hn": {
+        "hn adult",
+        "hn child",
+        "hn trafficking victim",
+        "hn child shared with pmh",
+        "hn reported missing",
+    },
     "officer.gt": {"gt adult", "gt adult shared with pmh"},
     "caseworker.pmh": {"gt adult shared with pmh"},
     "officer.pmh": {"gt adult shared with pmh"},
@@ -353,3 +371,29 @@ def test_the_reception_link_is_for_those_who_work_at_some_centre(world: World, w
         permissions.can_work_at_centre(user, country) for country in ("HN", "GT", "SV")
     )
     assert permissions.can_do_reception_work(user) is works_somewhere
+
+
+# Identification (mirador.linkage): who reviews pairs of records (the officials who keep a
+# country's registry), who files missing-person reports and records unidentified persons
+# (the tracing roles), who runs linkage on files (administrators). Everyone not listed:
+# nothing.
+IDENTIFICATION = {
+    "officer.hn": {"reviews"},
+    "consular.hn": {"reviews", "traces"},
+    "protection.hn": {"reviews", "traces"},
+    "officer.gt": {"reviews"},
+    "administrator": {"runs linkage"},
+}
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_pairs_are_reviewed_by_registry_officials_and_missing_persons_traced_by_tracing_roles(
+    world: World, who: str
+) -> None:
+    user = world.users[who]
+    allowed = {
+        "reviews": permissions.can_review_linkage(user),
+        "traces": permissions.can_trace_missing_persons(user),
+        "runs linkage": permissions.can_run_linkage(user),
+    }
+    assert {name for name, granted in allowed.items() if granted} == IDENTIFICATION.get(who, set())

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             self._load_region(size=size, seed=seed)
             users = self._ensure_accounts()
             self._load_returns()
+            self._load_identification()
             self._load_directory()
             self._load_observatory()
         self._print_accounts(users)
@@ -161,6 +162,20 @@ class Command(BaseCommand):
             started,
             str(_("{manifests} manifests, {passengers} passengers, {arrivals} arrivals")).format(
                 manifests=result.manifests, passengers=result.passengers, arrivals=result.arrivals
+            ),
+        )
+
+    def _load_identification(self) -> None:
+        from mirador.linkage.demo import linkage_demo_is_loaded, linkage_demo_load
+
+        if linkage_demo_is_loaded():
+            return
+        started = self._step(str(_("Identification: review pairs and a missing-person report…")))
+        result = linkage_demo_load()
+        self._done(
+            started,
+            str(_("{pairs} pairs to review, {alerts} missing-person match alerts")).format(
+                pairs=result.pairs, alerts=result.alerts
             ),
         )
 

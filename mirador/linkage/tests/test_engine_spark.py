@@ -32,7 +32,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def _pairs(outcome: engine.LinkageOutcome) -> dict[tuple[str, str], float]:
     return {
-        tuple(sorted((left, right))): weight  # type: ignore[misc]
+        tuple(sorted((left, right))): weight
         for left, right, weight in zip(
             outcome.pairs["record_id_l"],
             outcome.pairs["record_id_r"],

@@ -20,11 +20,15 @@ are public tables.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 
@@ -32,7 +36,7 @@ from mirador.analytics import forecasting, selectors
 from mirador.analytics import indicators as indicator_module
 from mirador.analytics.boundaries import CountryBoundaries, country_boundaries
 from mirador.analytics.disclosure import TOTAL, disclosure_threshold
-from mirador.analytics.forecasting_engine import ENSEMBLE, HORIZONS, SEASONAL_NAIVE
+from mirador.analytics.forecasting_engine import ENSEMBLE, HORIZONS, MEMBERS, SEASONAL_NAIVE
 from mirador.analytics.indicators import POPULATION_DATASET, RateFigure, ShareFigure, YearFigure
 from mirador.analytics.selectors import BatchSource, PublicTable, QueryError, TableQuery
 from mirador.core.models import Country, RcmStatus, Subdivision
@@ -116,6 +120,33 @@ def code_names(dimension: Dimension, *, dataset: Dataset) -> dict[str, str]:
 def _option_order(item: tuple[str, str]) -> tuple[bool, str]:
     code, name = item
     return code.startswith("_"), name.casefold()
+
+
+# --- caching ----------------------------------------------------------------------------------
+
+# Public pages are asked the same questions again and again; their figures change only when
+# the data does. Cached under the datasets' data version (their imported batches, the
+# disclosure threshold), so that an import, a revision or a rollback is seen at once.
+CACHE_SECONDS = 15 * 60
+CACHE_PREFIX = "mirador-dashboards"
+T = TypeVar("T")
+
+
+def cached(
+    kind: str, question: Sequence[Any], datasets: Iterable[Dataset], compute: Callable[[], T]
+) -> T:
+    """`compute()`, or what it gave for the same question, language, boundaries and data."""
+    versions = sorted(forecasting.data_version(dataset) for dataset in datasets)
+    text = json.dumps(
+        [kind, list(question), get_language(), str(settings.MIRADOR_BOUNDARIES_DIR), versions],
+        default=str,
+    )
+    key = f"{CACHE_PREFIX}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 # --- the selection ----------------------------------------------------------------------------
@@ -294,26 +325,47 @@ def period_codes(dataset: Dataset) -> list[str]:
     return codes
 
 
+FieldSpec = tuple[str, str, tuple[tuple[str, str], ...]]  # (name, label, options)
+
+
 def filter_fields(selection: DashboardSelection) -> list[FilterField]:
-    dataset = selection.dataset
-    declared = _declared(dataset)
-    periods = period_codes(dataset)
-    period_options = tuple((code, period_label(code)) for code in periods)
-    fields = [
+    """The page's form: each filter the dataset has, its options and what is chosen."""
+    chosen = {
+        "period_type": (selection.query.period_type,),
+        HORIZON: (str(selection.horizon),),
+        BREAKDOWN: (selection.breakdown,) if selection.breakdown else (),
+    }
+    return [
         FilterField(
-            "start", _("From"), (("", _("The first")), *period_options), selection.chosen("start")
-        ),
-        FilterField(
-            "end", _("To"), (("", _("The latest")), *period_options), selection.chosen("end")
-        ),
+            name,
+            label,
+            options,
+            chosen.get(name)
+            or tuple(code for value in selection.chosen(name) for code in value.split(",")),
+        )
+        for name, label, options in cached(
+            "fields",
+            [selection.dataset.code],
+            [selection.dataset],
+            lambda: _field_specs(selection.dataset),
+        )
     ]
-    if PeriodType.MONTH in selectors.stored_period_types(dataset):
-        fields.append(
-            FilterField(
+
+
+def _field_specs(dataset: Dataset) -> list[FieldSpec]:
+    declared = _declared(dataset)
+    monthly = PeriodType.MONTH in selectors.stored_period_types(dataset)
+    period_options = tuple((code, period_label(code)) for code in period_codes(dataset))
+    specs: list[FieldSpec] = [
+        ("start", _("From"), (("", _("The first")), *period_options)),
+        ("end", _("To"), (("", _("The latest")), *period_options)),
+    ]
+    if monthly:
+        specs.append(
+            (
                 "period_type",
                 _("Series"),
                 tuple((value, str(label)) for value, label in PERIOD_TYPE_CHOICES),
-                (selection.query.period_type,),
             )
         )
     for name in FILTER_ORDER:
@@ -323,54 +375,32 @@ def filter_fields(selection: DashboardSelection) -> list[FilterField]:
         names.pop(TOTAL, None)
         options = sorted(names.items(), key=_option_order)
         first: tuple[tuple[str, str], ...] = () if name == "measure" else (("", _("All")),)
-        fields.append(
-            FilterField(
-                name,
-                dimension_label(declared[name]),
-                (*first, *options),
-                tuple(code for value in selection.chosen(name) for code in value.split(",")),
-            )
-        )
+        specs.append((name, dimension_label(declared[name]), (*first, *options)))
         if name == "age_group" or (name == "demographic" and "age_group" not in declared):
-            fields.append(
-                FilterField(
+            specs.append(
+                (
                     "minors",
                     pgettext("dashboard", "Minors"),
                     tuple((value, str(label)) for value, label in MINORS_CHOICES),
-                    selection.chosen("minors"),
                 )
             )
-    if PeriodType.MONTH in selectors.stored_period_types(dataset):
-        fields.append(
-            FilterField(
-                HORIZON,
-                _("Forecast"),
-                tuple(
-                    (
-                        str(months),
-                        ngettext("%(months)d month", "%(months)d months", months)
-                        % {"months": months},
-                    )
-                    for months in HORIZONS
-                ),
-                (str(selection.horizon),),
+    if monthly:
+        horizons = tuple(
+            (
+                str(months),
+                ngettext("%(months)d month", "%(months)d months", months) % {"months": months},
             )
+            for months in HORIZONS
         )
-    breakdowns = [
+        specs.append((HORIZON, _("Forecast"), horizons))
+    breakdowns = tuple(
         (name, dimension_label(declared[name]))
         for name in FILTER_ORDER
         if name in declared and name != "measure"
-    ]
+    )
     if breakdowns:
-        fields.append(
-            FilterField(
-                BREAKDOWN,
-                _("Break down by"),
-                tuple(breakdowns),
-                (selection.breakdown,) if selection.breakdown else (),
-            )
-        )
-    return fields
+        specs.append((BREAKDOWN, _("Break down by"), breakdowns))
+    return specs
 
 
 def period_label(code: str) -> str:
@@ -485,7 +515,7 @@ def _backtest_view(backtest: forecasting.Backtest | None) -> BacktestView | None
         return None
     mase = backtest.mase
     members = tuple(
-        (name, float(value))
+        (MEMBERS.get(name, name), float(value))
         for name, value in sorted(mase.items())
         if name not in (ENSEMBLE, SEASONAL_NAIVE) and value is not None
     )
@@ -748,8 +778,24 @@ class DatasetDashboard:
 
 
 def dataset_dashboard(selection: DashboardSelection) -> DatasetDashboard:
+    """A dataset's page for a selection: its figures (cached until the data changes) and the
+    forecast of its series (read afresh: it may have been computed since)."""
+    population = list(Dataset.objects.filter(code=POPULATION_DATASET))
+    question = [(name, value) for name, value in selection.params if name != HORIZON]
+    board = cached(
+        "dataset",
+        [selection.dataset.code, *question],
+        [selection.dataset, *population],
+        lambda: _dataset_figures(selection),
+    )
+    board.selection = selection
+    board.series.forecast = series_forecast(selection.query, horizon=selection.horizon)
+    return board
+
+
+def _dataset_figures(selection: DashboardSelection) -> DatasetDashboard:
     query = selection.query
-    series, yearly, series_table = series_of(query, horizon=selection.horizon)
+    series, yearly, series_table = series_of(query)
     tables: list[PublicTable] = [series_table]
     share_figures, share_tables = indicator_module.shares(query)
     tables += share_tables
@@ -798,7 +844,8 @@ def dataset_dashboard(selection: DashboardSelection) -> DatasetDashboard:
         headline=headline,
         breakdown=breakdown,
         maps=maps,
-        sources=_source_list(tables, population_batches | set(series.forecast.batches)),
+        # The forecast's figures are the series' own: its batches are among these.
+        sources=_source_list(tables, population_batches),
         threshold=disclosure_threshold(),
         suppressed=sum(table.suppressed_count for table in tables),
     )
@@ -891,7 +938,17 @@ def overview_selection(*, params: Mapping[str, list[str]]) -> OverviewSelection:
 
 def overview(selection: OverviewSelection) -> Overview:
     """Each dataset's series and latest year over the period, for one member state where one
-    is chosen (seen through the dataset's COUNTRY_OF_INTEREST dimension)."""
+    is chosen (seen through the dataset's COUNTRY_OF_INTEREST dimension); cached until the
+    data changes."""
+    return cached(
+        "overview",
+        [selection.query_string()],
+        selectors.public_datasets(),
+        lambda: _overview(selection),
+    )
+
+
+def _overview(selection: OverviewSelection) -> Overview:
     summaries = []
     tables: list[PublicTable] = []
     for dataset in selectors.public_datasets():
@@ -910,10 +967,12 @@ def overview(selection: OverviewSelection) -> Overview:
             params[country_dimension.code] = [selection.country.alpha2]
         elif selection.country:
             continue  # no figure of this dataset concerns one country
+        coverage = selectors.dataset_coverage(dataset)
+        if coverage["first_period"] is None:
+            continue  # no figures yet
         page = dashboard_selection(dataset=dataset, params=params)
         series, yearly, table = series_of(page.query)
         tables.append(table)
-        coverage = selectors.dataset_coverage(dataset)
         published = [figure for figure in yearly if figure.value is not None]
         points = [point for point in series.points if point.value is not None]
         summaries.append(
@@ -948,13 +1007,16 @@ def _every_period(first: str, last: str) -> list[str]:
 
 
 def chart_data(series: Series, *, title: str) -> dict[str, Any]:
-    """The series (and its forecast band) as the page's chart script reads it: every period
-    from the first to the last, those without figures (or withheld) as gaps in the line."""
+    """The series (and its forecast band) as the page's chart script reads it: by month,
+    every month from the first to the last, those without figures (or withheld) as gaps in
+    the line; by year, the years with figures (a stock measured every five years is one line,
+    withheld years are gaps)."""
     forecast = series.forecast
     values = {point.period: point.value for point in series.points}
-    periods = (
-        _every_period(series.points[0].period, series.points[-1].period) if series.points else []
-    )
+    if series.period_type == PeriodType.MONTH and series.points:
+        periods = _every_period(series.points[0].period, series.points[-1].period)
+    else:
+        periods = [point.period for point in series.points]
     return {
         "title": title,
         "period_type": series.period_type,

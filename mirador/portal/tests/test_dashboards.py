@@ -81,10 +81,16 @@ def _row(
 
 def total_of(key: str, **only: str) -> Counter[str]:
     """Sums of the rows by one column, for the rows matching `only`, computed here."""
+    rows = [
+        row for row in returns_rows() if all(row[name] == value for name, value in only.items())
+    ]
+    return total_of_rows(rows, key)
+
+
+def total_of_rows(rows: list[dict[str, Any]], key: str) -> Counter[str]:
     totals: Counter[str] = Counter()
-    for row in returns_rows():
-        if all(row[name] == value for name, value in only.items()):
-            totals[row[key]] += row["count"]
+    for row in rows:
+        totals[row[key]] += row["count"]
     return totals
 
 
@@ -539,3 +545,13 @@ def test_a_horizon_that_is_not_offered_is_refused(client: Client) -> None:
     response = client.get(_dataset_url("horizon=7"), headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "horizon is the number of months forecast: 3, 12, 36." in response.content.decode()
+
+
+def test_a_new_import_is_on_the_page_at_once(
+    client: Client, returns_batch: ImportBatch, tmp_path: Path
+) -> None:
+    before = _series(_page(client, _dataset_url("reporting_country=SV")))
+    assert before == {}
+    import_returns(tmp_path / "returns-sv.csv", monthly_rows(3))
+    after = _series(_page(client, _dataset_url("reporting_country=SV")))
+    assert after == dict(total_of_rows(monthly_rows(3), "month"))

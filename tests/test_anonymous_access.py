@@ -31,6 +31,8 @@ PUBLIC_PAGES = {
     "analytics:parquet",
     "analytics:sdmx",
     "analytics:datapackage",
+    "portal:profiles",
+    "portal:profile",
     "portal:dashboards",
     "portal:dashboard",
     "portal:bulletins",

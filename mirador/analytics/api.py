@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from mirador.accounts.auth import request_user
-from mirador.analytics import bulletins, selectors
+from mirador.analytics import bulletins, profiles, selectors
 from mirador.analytics import indicators as indicator_module
 from mirador.analytics.disclosure import disclosure_threshold
 from mirador.analytics.schemas import (
     BulletinEditionOut,
     BulletinRequestIn,
+    CountryProfileOut,
+    CountryRolesOut,
     DatasetDetailOut,
     DatasetOut,
     IndicatorParams,
@@ -232,3 +234,104 @@ def bulletin_get(request: HttpRequest, edition_id: uuid.UUID) -> Any:
     """Queued, running, published or failed (with the reason). For those who may generate
     bulletins."""
     return bulletins.edition_get(actor=request_user(request), edition_id=edition_id)
+
+
+# --- country profiles (W-O1) ------------------------------------------------------------------
+
+
+def _role_out(role: profiles.RoleResult, *, lines: bool) -> dict[str, Any]:
+    return {
+        "role": role.role,
+        "status": role.status,
+        "indicators": [
+            {
+                "indicator": figure.spec.code,
+                "label": str(figure.spec.label),
+                "rule": str(figure.spec.rule),
+                "dataset": figure.spec.dataset,
+                "unit": figure.spec.unit,
+                "threshold": figure.spec.threshold,
+                "period_start": figure.window.start_code if figure.window else None,
+                "period_end": figure.window.end_code if figure.window else None,
+                "value": figure.value,
+                "at_least": figure.at_least,
+                "metric": figure.metric,
+                "population": figure.population,
+                "population_year": figure.population_year,
+                "meets_threshold": figure.meets,
+                "batches": list(figure.batches),
+            }
+            for figure in role.figures
+        ],
+        "mission_lines": [dataclasses.asdict(line) for line in role.lines] if lines else [],
+    }
+
+
+def _country_out(
+    country: Any, roles: list[profiles.RoleResult], *, lines: bool = False
+) -> dict[str, Any]:
+    return {
+        "country": country.pk,
+        "name_en": country.name_en,
+        "name_es": country.name_es,
+        "roles": [_role_out(role, lines=lines) for role in roles],
+    }
+
+
+@router.get(
+    "/countries",
+    auth=None,
+    response=list[CountryRolesOut],
+    summary="RCM member states and their measured roles (public)",
+)
+def country_list(request: HttpRequest) -> Any:
+    """Each member state's roles as a country of origin, transit and destination, measured
+    from the figures: every indicator with its count, its comparison with the threshold and
+    its batches (docs/profiles.md)."""
+    return [_country_out(member.country, member.roles) for member in profiles.members_summary()]
+
+
+@router.get(
+    "/countries/{code}",
+    auth=None,
+    response=CountryProfileOut,
+    summary="Profile of a member state (public)",
+)
+def country_profile(request: HttpRequest, code: str) -> Any:
+    """A member state's roles with the lines of the RCM documents that concern each, its main
+    corridors, and its returns as events and persons with the re-return rate. 404 for a code
+    that is no country or a country that is not a member (code "not_a_member")."""
+    profile = profiles.country_profile(code=code)
+    returns = profile.returns
+    return {
+        **_country_out(profile.country, profile.roles, lines=True),
+        "disclosure_threshold": disclosure_threshold(),
+        "corridors": [
+            {
+                "dataset": group.dataset,
+                "period_start": group.window.start_code,
+                "period_end": group.window.end_code,
+                "outgoing": [_corridor_out(corridor) for corridor in group.outgoing],
+                "incoming": [_corridor_out(corridor) for corridor in group.incoming],
+            }
+            for group in profile.corridors
+        ],
+        "returns": (
+            {
+                "years": [dataclasses.asdict(year) for year in returns.years],
+                "total": dataclasses.asdict(returns.total),
+            }
+            if returns is not None
+            else None
+        ),
+        "sources": _sources(profile.sources),
+    }
+
+
+def _corridor_out(corridor: profiles.Corridor) -> dict[str, Any]:
+    return {
+        "origin": corridor.origin,
+        "destination": corridor.destination,
+        "value": corridor.value,
+        "batches": list(corridor.batches),
+    }

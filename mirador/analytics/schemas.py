@@ -238,3 +238,83 @@ class BulletinEditionOut(Schema):
         if edition.status != "published":
             return None
         return reverse("api:bulletin_pdf", kwargs={"edition_id": edition.pk})
+
+
+# --- country profiles (mirador/analytics/profiles.py) -----------------------------------------
+
+
+class MissionLineOut(Schema):
+    id: str = Field(description="The line's ID in MISSION.md (D-R2, W-O5, ...).")
+    text_en: str
+    text_es: str
+
+
+class RoleIndicatorOut(Schema):
+    indicator: str
+    label: str
+    rule: str = Field(description="The indicator and its threshold, in a sentence.")
+    dataset: str
+    unit: Literal["percent_of_population", "per_100000", "count"]
+    threshold: float
+    period_start: str | None = Field(description="2019, 2024-09; null: no data.")
+    period_end: str | None
+    value: int | None = Field(description="The count; null: no figure for the country.")
+    at_least: bool = Field(description="A lower bound: some parts are withheld.")
+    metric: float | None = Field(description="The count in the unit of the threshold.")
+    population: int | None
+    population_year: str
+    meets_threshold: bool | None = Field(description="null: cannot be compared.")
+    batches: list[str]
+
+
+class RoleOut(Schema):
+    role: Literal["origin", "transit", "destination"]
+    status: Literal["measured", "below_threshold", "no_data"]
+    indicators: list[RoleIndicatorOut]
+    mission_lines: list[MissionLineOut] = []
+
+
+class CountryRolesOut(Schema):
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+    name_en: str
+    name_es: str
+    roles: list[RoleOut]
+
+
+class CorridorOut(Schema):
+    origin: str
+    destination: str
+    value: int
+    batches: list[str]
+
+
+class CorridorGroupOut(Schema):
+    dataset: str
+    period_start: str
+    period_end: str
+    outgoing: list[CorridorOut] = Field(description="From the country: it is the origin.")
+    incoming: list[CorridorOut] = Field(description="To the country: it is the destination.")
+
+
+class ReturnsYearOut(Schema):
+    year: str = Field(description="A year, or _T for all the years with persons figures.")
+    events: int | None
+    persons: int | None
+    followed: int | None = Field(description="Persons whose 12 months of follow-up are over.")
+    returned_again: int | None = Field(description="Of the followed, returned again.")
+    rate: float | None = Field(description="Re-return rate: returned_again / followed.")
+    batches: list[str]
+
+
+class ReturnsOut(Schema):
+    years: list[ReturnsYearOut]
+    total: ReturnsYearOut
+
+
+class CountryProfileOut(CountryRolesOut):
+    disclosure_threshold: int
+    corridors: list[CorridorGroupOut]
+    returns: ReturnsOut | None = Field(
+        description="Events and persons, where Mirador holds the case records; else null."
+    )
+    sources: list[SourceOut]

@@ -1,8 +1,9 @@
 """Observatory figures for the demo: the published sample files where they are kept beside
 the checkout (US CBP encounters, IOM Missing Migrants incidents, UN DESA migrant stock; see
 ../shared/data/README.md), the import guide's example returns table, and the returns
-registered in the demo's reception centres rolled up. Every one goes through the same
-imports as real files; loading again changes nothing (the same file is not imported twice)."""
+registered in the demo's reception centres rolled up (events, and persons). Every one goes
+through the same imports as real files; loading again changes nothing (the same file is not
+imported twice)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def shared_data_dir() -> Path:
 
 def observatory_demo_load() -> ObservatoryDemoResult:
     from mirador.returns.models import Arrival
+    from mirador.returns.persons_returned import returns_persons_rollup
     from mirador.returns.services import returns_received_rollup
 
     result = ObservatoryDemoResult()
@@ -57,6 +59,7 @@ def observatory_demo_load() -> ObservatoryDemoResult:
     countries = Arrival.objects.values_list("centre__country_id", flat=True).distinct()
     for country in Country.objects.filter(pk__in=set(countries)):
         _keep(result, returns_received_rollup(actor=None, country=country))
+        _keep(result, returns_persons_rollup(actor=None, country=country))
     return result
 
 

@@ -4,7 +4,7 @@ mirador.analytics.urls, at /observatory/data/)."""
 
 from django.urls import path  # noqa: F401 (each section below adds its paths)
 
-from mirador.portal.views import bulletins, dashboards
+from mirador.portal.views import bulletins, dashboards, profiles
 
 app_name = "portal"
 
@@ -13,6 +13,8 @@ urlpatterns: list = [
     path("", dashboards.overview, name="dashboards"),
     # (the page per dataset, /observatory/<code>/, is added last, below)
     # --- country profiles (mirador/portal/views/profiles.py) ---
+    path("countries/", profiles.country_list, name="profiles"),
+    path("countries/<str:code>/", profiles.country_detail, name="profile"),
     # --- bulletins (mirador/portal/views/bulletins.py) ---
     path("bulletins/", bulletins.bulletin_list, name="bulletins"),
     path("bulletins/generate", bulletins.bulletin_generate, name="bulletin_generate"),

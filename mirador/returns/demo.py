@@ -7,7 +7,10 @@ stored through the returns services (so they are validated and audited like real
 - the past three days: arrivals at San Pedro Sula of persons already in the demo registry,
   with assistance given (no person is added: the registry's size stays the demo's --size);
 - tomorrow: two extraordinary buses from Mexico at the Belén centre for families and
-  children, more passengers than its daily capacity, so the capacity warning shows.
+  children, more passengers than its daily capacity, so the capacity warning shows;
+- the past two and a half years: earlier returns of persons of the registry, some of them
+  back again, so that the observatory shows persons beside events and a re-return rate
+  (returns.demo_history).
 
 Loaded once: nothing is added when any manifest exists.
 """
@@ -26,6 +29,7 @@ from mirador.core.models import Country, ReceptionCentre, Subdivision
 from mirador.people.demo import DemoPerson, DemoReturnee, generate_returnees
 from mirador.people.models import Person
 from mirador.people.selectors import people_visible_to
+from mirador.returns.demo_history import returns_history_demo_load
 from mirador.returns.models import Arrival, Manifest, ManifestKind
 from mirador.returns.services import (
     arrival_register,
@@ -231,4 +235,9 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
             )
         )
     passengers = sum(manifest.passengers.count() for manifest in manifests)
-    return ReturnsDemoResult(manifests=len(manifests), passengers=passengers, arrivals=arrivals)
+    history = returns_history_demo_load(
+        officer=officer, airport=airport, border=border, today=today
+    )
+    return ReturnsDemoResult(
+        manifests=len(manifests), passengers=passengers, arrivals=arrivals + history.arrivals
+    )

@@ -1056,16 +1056,36 @@ def returns_received_rollup(*, actor: User | None, country: Country) -> ImportRe
         )
         # People of sex "X" and "U" fall together: add them up.
         counts[key] = counts.get(key, 0) + row["count"]
-    lines = [",".join(ROLLUP_COLUMNS)]
-    lines += [",".join((*key, str(count))) for key, count in sorted(counts.items())]
+    return rollup_import(
+        actor=actor,
+        name=f"returns-received-{country.pk}",
+        columns=ROLLUP_COLUMNS,
+        rows=[(*key, str(count)) for key, count in sorted(counts.items())],
+        format_code=ROLLUP_FORMAT,
+    )
+
+
+def rollup_import(
+    *,
+    actor: User | None,
+    name: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    format_code: str,
+) -> ImportReport:
+    """Import a roll-up's counts (returns received, persons returned) as a corrected revision
+    of its source, through a CSV kept in DATA_DIR/rollups/ and named after its content: the
+    batch has a file, a hash and rows like any import, and the same counts make the same file,
+    which is not imported twice."""
+    lines = [",".join(columns), *(",".join(row) for row in rows)]
     content = ("\n".join(lines) + "\n").encode("utf-8")
     digest = hashlib.sha256(content).hexdigest()
     directory = Path(settings.DATA_DIR) / "rollups"
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"returns-received-{country.pk}-{digest[:12]}.csv"
+    path = directory / f"{name}-{digest[:12]}.csv"
     if not path.exists():
         path.write_bytes(content)
-    return batch_import(actor=actor, format_code=ROLLUP_FORMAT, path=path, replace=True)
+    return batch_import(actor=actor, format_code=format_code, path=path, replace=True)
 
 
 # --- contingency mode of a centre (D-R4) --------------------------------------------------

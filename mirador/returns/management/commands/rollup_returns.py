@@ -1,7 +1,10 @@
 """`mirador rollup_returns [--country CC ...]`: count the arrivals registered at each country's
-reception centres into the observatory's "returns received" figures (a corrected revision of
-source "mirador-returns" for the months they cover). Run it daily (cron, a systemd timer);
-with nothing registered since the last run it changes nothing."""
+reception centres into the observatory's "returns received" figures (return events: a
+corrected revision of source "mirador-returns" for the months they cover) and its "persons
+returned" figures (persons, and those returned again within twelve months: source
+"mirador-returns-persons", mirador.returns.persons_returned). Run it daily (cron, a systemd
+timer); with nothing registered since the last run it changes nothing, except when a month's
+twelve months of follow-up come to an end."""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ from mirador.core.audit import request_context
 from mirador.core.errors import ApplicationError
 from mirador.core.models import Country
 from mirador.returns.models import Arrival
+from mirador.returns.persons_returned import returns_persons_rollup
 from mirador.returns.services import returns_received_rollup
 
 
 class Command(BaseCommand):
-    help = "Count registered arrivals into the observatory's returns-received figures."
+    help = (
+        "Count registered arrivals into the observatory's returns-received (events) and "
+        "returns-persons (persons, returned again) figures."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -41,11 +48,12 @@ class Command(BaseCommand):
             self.stdout.write(_("No arrivals are registered: nothing to count."))
             return
         for code in codes:
-            try:
-                with request_context(ip_address=None, channel="cli"):
-                    report = returns_received_rollup(actor=None, country=countries[code])
-            except ApplicationError as error:
-                raise CommandError(error.message) from None
-            if not report.ok:
-                raise CommandError(report.summary())
-            self.stdout.write(f"{code}: {report.summary()}")
+            for rollup in (returns_received_rollup, returns_persons_rollup):
+                try:
+                    with request_context(ip_address=None, channel="cli"):
+                        report = rollup(actor=None, country=countries[code])
+                except ApplicationError as error:
+                    raise CommandError(error.message) from None
+                if not report.ok:
+                    raise CommandError(report.summary())
+                self.stdout.write(f"{code}: {report.summary()}")

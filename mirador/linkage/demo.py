@@ -147,7 +147,7 @@ def linkage_demo_load(*, today: datetime.date | None = None) -> LinkageDemoResul
         last_seen_place="Tapachula, Chiapas",
         last_seen_country="MX",
         route="San Pedro Sula – Agua Caliente – Tecún Umán – Tapachula",
-        circumstances="Called from a shelter in Tapachula; no news since.",
+        circumstances="Llamó desde un albergue en Tapachula; desde entonces no se sabe de él.",
     )
     missing.report_match(report_id=report.pk)
     return LinkageDemoResult(

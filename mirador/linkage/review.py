@@ -359,7 +359,11 @@ def reasons_shown(reasons: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for reason in reasons
     ]
-    return sorted(shown, key=lambda reason: -(reason["weight"] or math.inf))
+    # Strongest evidence first; an identical pair (no weight) before any.
+    return sorted(
+        shown,
+        key=lambda reason: -(math.inf if reason["weight"] is None else reason["weight"]),
+    )
 
 
 # --- Proposing pairs ------------------------------------------------------------------------

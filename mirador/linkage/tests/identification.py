@@ -23,6 +23,7 @@ from mirador.returns.models import Arrival
 from mirador.returns.services import IdentityData, arrival_register
 
 REASONS = [
+    {"comparison": "document_number", "level": "Null", "weight": 0.0},
     {"comparison": "given_names", "level": "All given names equal", "weight": 6.5},
     {"comparison": "birth_date", "level": "Day and month swapped", "weight": 4.2},
     {"comparison": "sex", "level": "All other comparisons", "weight": -3.0},

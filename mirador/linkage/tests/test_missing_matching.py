@@ -240,3 +240,42 @@ def test_a_reception_officer_files_no_report(world: Identification) -> None:
             reporter_name="Rosa Paz",
             reporter_relationship="parent",
         )
+
+
+def test_a_child_is_matched_once_the_protection_officer_records_the_consent(
+    world: Identification, django_capture_on_commit_callbacks: Any
+) -> None:
+    from mirador.people.services import consent_record
+
+    protection = world.users["protection.hn"]
+    child_born = timezone.localdate().year - 15
+    report = missing.missing_report_file(
+        actor=protection,
+        given_names="Yeferson",
+        first_surname="Maradiaga",
+        birth_year=child_born,
+        sex="M",
+        reporter_name="Glenda Maradiaga",
+        reporter_relationship="parent",
+    )
+    assert report.person.is_child
+    with django_capture_on_commit_callbacks(execute=True):
+        arrival = world.arrival(identity("Yeferson", "Maradiaga", birth=(child_born, 6, 1)))
+    run_pending_tasks()
+    # The reception officer may not record a child's consent: nothing is matched yet.
+    assert not ReviewPair.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_record(
+            actor=protection,
+            person=arrival.person,
+            purpose=ConsentPurpose.TRACING_MATCHING,
+            granted=True,
+        )
+    run_pending_tasks()
+
+    pair = ReviewPair.objects.get()
+    assert pair.report == report
+    assert MatchAlert.objects.get().responsible == protection
+    assert review.review_queue(user=world.users["consular.hn"]).total == 0
+    assert review.review_queue(user=protection).total == 1

@@ -230,3 +230,32 @@ def test_same_person_links_name_only_the_records_the_reader_may_open(
         world.persons["as a child"].pk,
     }
     assert review.same_person_links(user=world.users["officer.gt"], record=adult) == []
+
+
+def test_the_shipped_reference_model_compares_what_the_engine_compares_today() -> None:
+    """The reference model scores pairs outside runs; an engine whose comparisons changed
+    would score them with a stale model (remake it with review.reference_model_write)."""
+    import json
+
+    from mirador.linkage import engine
+
+    shipped = json.loads(review.REFERENCE_MODEL.read_text("utf-8"))
+    design = engine.ModelDesign(
+        ("given_names", "first_surname", "birth_year", "sex", "document_number")
+    )
+
+    def levels(comparisons: list[dict[str, object]]) -> list[tuple[object, list[object]]]:
+        return [
+            (
+                comparison["output_column_name"],
+                [level["sql_condition"] for level in comparison["comparison_levels"]],  # type: ignore[attr-defined]
+            )
+            for comparison in comparisons
+        ]
+
+    assert levels(shipped["comparisons"]) == levels(design.comparisons())
+    for comparison in shipped["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert 0 < level["m_probability"] <= 1
+                assert 0 < level["u_probability"] <= 1

@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from mirador.accounts import permissions
 from mirador.core.audit import audit_record, request_context
 from mirador.core.errors import (
+    ApplicationError,
     NotFoundError,
     PermissionDeniedError,
     fields_error,
@@ -50,6 +51,7 @@ from mirador.linkage.models import (
     MissingReportStatus,
     ReviewPair,
     ReviewSource,
+    ReviewStatus,
     UnidentifiedCondition,
     UnidentifiedPerson,
     UnidentifiedStatus,
@@ -60,6 +62,7 @@ from mirador.linkage.review import (
     identity_row,
     matching_model,
     pair_reasons,
+    review_pair_decide,
     review_pair_propose,
     review_pairs_visible_to,
     score_pairs,
@@ -105,6 +108,7 @@ UNKNOWN_CONSULATE = _("Unknown consulate, or not one of your country's.")
 NAME_REQUIRED = _("Give at least a given name or a surname.")
 AGE_RANGE_REVERSED = _("The lower age is above the upper one.")
 UNKNOWN_STATUS = _("Unknown status.")
+REJECTED_AT_REGISTRATION = _("Rejected by the officer at registration.")
 
 
 # --- Sources --------------------------------------------------------------------------------
@@ -349,11 +353,16 @@ def _repeat_return_pairs(*, arrival: Arrival) -> int:
     candidates = [candidate.person for candidate in search.candidates]
     if not candidates:
         return 0
-    rejected = set(
-        CandidateDecision.objects.filter(
-            arrival=arrival, decision=CandidateDecision.REJECTED
-        ).values_list("candidate_id", flat=True)
+    # Rejections at any registration of either person, whichever was matched first.
+    ids = [candidate.pk for candidate in candidates]
+    decisions = CandidateDecision.objects.filter(decision=CandidateDecision.REJECTED).filter(
+        Q(arrival__person=person, candidate_id__in=ids)
+        | Q(candidate=person, arrival__person_id__in=ids)
     )
+    rejected = {
+        candidate if candidate != person.pk else other
+        for candidate, other in decisions.values_list("candidate_id", "arrival__person_id")
+    }
     model = matching_model()
     scored = score_pairs(
         [identity_row(person)], [identity_row(candidate) for candidate in candidates], model=model
@@ -364,7 +373,7 @@ def _repeat_return_pairs(*, arrival: Arrival) -> int:
         was_rejected = candidate_ref.id in rejected
         if not was_rejected and row["match_probability"] < REPEAT_RETURN_THRESHOLD:
             continue
-        _pair, new = review_pair_propose(
+        pair, new = review_pair_propose(
             a=RecordRef.of(person),
             b=candidate_ref,
             source=ReviewSource.REPEAT_RETURN,
@@ -374,12 +383,20 @@ def _repeat_return_pairs(*, arrival: Arrival) -> int:
             model_name=model.name,
             model_version=model.version,
             decided=(
-                ("rejected", officer, str(_("Rejected by the officer at registration.")))
+                (ReviewStatus.REJECTED, officer, str(REJECTED_AT_REGISTRATION))
                 if was_rejected
                 else None
             ),
         )
         created += int(new)
+        if was_rejected and not new and pair.status == ReviewStatus.PENDING:
+            # Proposed by the other record's search before the officer's rejection was seen.
+            try:
+                review_pair_decide(
+                    actor=officer, pair=pair, decision="reject", note=str(REJECTED_AT_REGISTRATION)
+                )
+            except ApplicationError:
+                logger.info("review pair %s: the rejection at registration conflicts", pair.pk)
     return created
 
 

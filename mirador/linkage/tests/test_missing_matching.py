@@ -279,3 +279,44 @@ def test_a_child_is_matched_once_the_protection_officer_records_the_consent(
     assert MatchAlert.objects.get().responsible == protection
     assert review.review_queue(user=world.users["consular.hn"]).total == 0
     assert review.review_queue(user=protection).total == 1
+
+
+def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_rejections(
+    world: Identification, django_capture_on_commit_callbacks: Any
+) -> None:
+    import uuid
+
+    from mirador.returns.services import arrival_register
+
+    returnee = identity("Marvin Alexis", "Flores", "Cruz", birth=(1993, 7, 21))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = world.arrival(returnee)
+        # The officer saw the earlier return among the candidates and said it is not him.
+        second = arrival_register(
+            actor=world.users["officer.hn"],
+            centre=world.centre,
+            idempotency_key=str(uuid.uuid4()),
+            identity=returnee,
+            rejected_candidates=[first.person],
+            consent_tracing=True,
+        )
+    run_pending_tasks()
+
+    kept = ReviewPair.objects.get()
+    assert {kept.left_person_id, kept.right_person_id} == {first.person_id, second.person_id}
+    assert (kept.source, kept.status, kept.decided_by) == (
+        ReviewSource.REPEAT_RETURN,
+        "rejected",
+        world.users["officer.hn"],
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        third = world.arrival(returnee)  # registered as new again, nobody looked
+    run_pending_tasks()
+
+    pending = ReviewPair.objects.filter(status="pending")
+    assert {frozenset((p.left_person_id, p.right_person_id)) for p in pending} == {
+        frozenset((third.person_id, first.person_id)),
+        frozenset((third.person_id, second.person_id)),
+    }
+    assert all(p.match_probability >= missing.REPEAT_RETURN_THRESHOLD for p in pending)

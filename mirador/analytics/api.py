@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from mirador.accounts.auth import request_user
-from mirador.analytics import bulletins, profiles, selectors
+from mirador.analytics import bulletins, forecasting, profiles, selectors
 from mirador.analytics import indicators as indicator_module
 from mirador.analytics.disclosure import disclosure_threshold
 from mirador.analytics.schemas import (
@@ -26,13 +26,16 @@ from mirador.analytics.schemas import (
     CountryRolesOut,
     DatasetDetailOut,
     DatasetOut,
+    ForecastOut,
+    ForecastParams,
+    ForecastPendingOut,
     IndicatorParams,
     IndicatorsOut,
     TableOut,
     TableParams,
 )
 from mirador.analytics.selectors import BatchSource, TableQuery
-from mirador.flows.models import Dataset
+from mirador.flows.models import Dataset, PeriodType
 
 router = Router(tags=["analytics"])
 
@@ -181,6 +184,75 @@ def dataset_indicators(request: HttpRequest, code: str, params: Query[IndicatorP
         "rates": [dataclasses.asdict(figure) for figure in summary.rates],
         "sources": _sources(summary.sources),
     }
+
+
+@router.get(
+    "/datasets/{code}/forecast",
+    auth=None,
+    response={200: ForecastOut, 202: ForecastPendingOut},
+    summary="Forecast of a monthly series, with its backtest (public)",
+)
+def dataset_forecast(
+    request: HttpRequest, code: str, params: Query[ForecastParams]
+) -> Status[dict[str, Any]]:
+    """The forecast of the monthly totals of a selection (the same filters as the
+    indicators) for the next 3, 12 and 36 months, with 80% and 95% prediction intervals and
+    the rolling-origin backtest (MASE of the ensemble and of each model against the
+    seasonal naive forecast). Computed in the background from the published series: 200
+    with the forecast (or status too_short / withheld and a message saying why), 202 while
+    it is being computed (ask again)."""
+    dataset = selectors.dataset_get(code=code)
+    request_params = _params(request)
+    if "by" in request_params:
+        raise selectors.QueryError(
+            _("A forecast is of one monthly series: leave out “by”."), details={"field": "by"}
+        )
+    query = selectors.table_query_from_params(dataset=dataset, params=request_params)
+    if query.stored_period_type == PeriodType.MONTH and query.period_type != PeriodType.MONTH:
+        raise selectors.QueryError(
+            _("Forecasts are of monthly series: leave out period_type or make it month."),
+            details={"field": "period_type"},
+        )
+    query = forecasting.series_query(query)  # refuses a dataset of yearly figures
+    found = forecasting.forecast_get(query=query)
+    if found is None:
+        forecasting.forecast_request(query=query)
+        return Status(
+            202,
+            {
+                "query": _query_out(query),
+                "status": "computing",
+                "message": str(forecasting.COMPUTING_MESSAGE),
+            },
+        )
+    return Status(
+        200,
+        {
+            "query": _query_out(query),
+            "status": found.status,
+            "message": found.message,
+            "horizons": list(found.horizons),
+            "history": [
+                {"period": f"{period:%Y-%m}", "value": value} for period, value in found.history
+            ],
+            "points": [
+                {**dataclasses.asdict(point), "period": f"{point.period:%Y-%m}"}
+                for point in found.points
+            ],
+            "backtest": {
+                **dataclasses.asdict(found.backtest),
+                "origin_periods": [f"{period:%Y-%m}" for period in found.backtest.origin_periods],
+            }
+            if found.backtest
+            else None,
+            "withheld": [f"{period:%Y-%m}" for period in found.withheld],
+            "disclosure_threshold": found.threshold,
+            "minimum_months": forecasting.MIN_MONTHS,
+            "computed_at": found.computed_at,
+            "batches": list(found.batches),
+            "sources": _sources(selectors.batch_sources(found.batches)),
+        },
+    )
 
 
 # --- monthly bulletins (mirador/analytics/bulletins.py) ---------------------------------------

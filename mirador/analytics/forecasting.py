@@ -37,7 +37,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from mirador.analytics.disclosure import disclosure_threshold
 from mirador.analytics.forecasting_engine import (
@@ -87,27 +87,40 @@ NOT_MONTHLY_MESSAGE = gettext_lazy(
 # What a result says, by the code stored with it (rendered in the reader's language).
 MESSAGES = {
     "empty": gettext_lazy("This selection has no published figures: there is nothing to forecast."),
-    "too_short": gettext_lazy(
+    "too_short": ngettext_lazy(
+        "This series has %(months)d month of figures; a forecast needs at least "
+        "%(minimum)d: two years to fit the models and one more to test them on.",
         "This series has %(months)d months of figures; a forecast needs at least "
-        "%(minimum)d: two years to fit the models and one more to test them on."
+        "%(minimum)d: two years to fit the models and one more to test them on.",
+        "months",
     ),
-    "too_short_after_gap": gettext_lazy(
+    "too_short_after_gap": ngettext_lazy(
+        "The dataset has no figures for %(gap)s: only the month since can be forecast "
+        "from, and a forecast needs at least %(minimum)d.",
         "The dataset has no figures for %(gap)s: only the %(months)d months since can be "
-        "forecast from, and a forecast needs at least %(minimum)d."
+        "forecast from, and a forecast needs at least %(minimum)d.",
+        "months",
     ),
     "latest_withheld": gettext_lazy(
         "The latest month of this series, %(period)s, is withheld by disclosure control "
         "(counts under %(threshold)d are not published): no forecast is made from a series "
         "whose latest figures are withheld."
     ),
-    "withheld": gettext_lazy(
+    "withheld": ngettext_lazy(
+        "%(count)d month of this series is withheld by disclosure control (counts under "
+        "%(threshold)d are not published), %(period)s; too few published months follow it "
+        "to forecast from (%(months)d; at least %(minimum)d are needed).",
         "%(count)d months of this series are withheld by disclosure control (counts under "
-        "%(threshold)d are not published), the latest %(period)s; the %(months)d published "
-        "months since are too few to forecast from (at least %(minimum)d are needed)."
+        "%(threshold)d are not published), the latest %(period)s; too few published months "
+        "follow it to forecast from (%(months)d; at least %(minimum)d are needed).",
+        "count",
     ),
-    "earlier_withheld": gettext_lazy(
+    "earlier_withheld": ngettext_lazy(
+        "%(count)d earlier month of this series is withheld by disclosure control: the "
+        "forecast is made from the %(months)d published months since %(start)s.",
         "%(count)d earlier months of this series are withheld by disclosure control: the "
-        "forecast is made from the %(months)d published months since %(start)s."
+        "forecast is made from the %(months)d published months since %(start)s.",
+        "count",
     ),
     "after_gap": gettext_lazy(
         "The dataset has no figures for %(gap)s: the forecast is made from the %(months)d "
@@ -407,7 +420,7 @@ def _message(stored: dict[str, Any] | None) -> str:
     template = MESSAGES.get(stored.get("code", ""))
     if template is None:
         return ""
-    return str(template) % stored.get("params", {})
+    return str(template % stored.get("params", {}))
 
 
 def _forecast_from(result: dict[str, Any], *, computed_at: datetime.datetime) -> SeriesForecast:

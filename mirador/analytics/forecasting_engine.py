@@ -39,19 +39,17 @@ forecast made no error at all (a constant series) has no MASE (None).
 from __future__ import annotations
 
 import datetime
+import math
 import warnings
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-# pandas and statsforecast (seconds to import) are imported where the models run, so that a
-# web process that only reads cached forecasts never loads them.
+# statsforecast (seconds to import) is imported where the models run, so that a web process
+# that only reads cached forecasts never loads it.
 
 SEASON_LENGTH = 12
 HORIZONS = (3, 12, 36)
@@ -71,33 +69,31 @@ SEASONAL_NAIVE = "seasonal_naive"
 # The ensemble's members, by the names the results use, with statsforecast's aliases.
 MEMBERS = {"auto_ets": "AutoETS", "auto_arima": "AutoARIMA", "auto_theta": "AutoTheta"}
 MODEL_NAMES = (ENSEMBLE, *MEMBERS, SEASONAL_NAIVE)
-_BASELINE_ALIAS = "SeasonalNaive"
-# statsforecast's monthly frequency, with periods on the first of the month.
-_FREQUENCY = "MS"
+# Series handed to a process at a time when several share the work.
+_CHUNK = 8
 _LOG_CEILING = 700.0
+# An error this small on counts is none (what remains of log(1 + y) and back in floats).
+_NO_ERROR = 1e-6
+ModelSet = Callable[[], list[Any]]
 
 
-def _models() -> list[Any]:
-    """The models, a new set for each call (statsforecast keeps fitted state on them).
+def default_models() -> list[Any]:
+    """The models, a new set for each call (statsforecast keeps fitted state on them), in the
+    order of `MEMBERS`, then the seasonal naive.
 
-    AutoARIMA's search is narrowed (orders up to 2 and seasonal orders up to 1, at most 20
-    models tried, the conditional-sum-of-squares fit while searching): its default search
-    fits some 30 models by exact likelihood and takes over a second a series on this machine,
-    which a thousand series with backtests cannot afford; monthly counts rarely need more."""
+    On the log scale, where a count's proportional noise and season are additive: AutoETS
+    with additive errors, AutoTheta with an additive seasonal decomposition. Narrowed where
+    it pays (benchmarks/forecasts.py measures it):
+    AutoARIMA's stepwise search with orders up to 2, seasonal orders up to 1 and at most 6
+    models tried. Its default search fits some 30 models by exact likelihood, over a second a
+    series on this machine, which a thousand series with backtests cannot afford, and did no
+    better on the benchmark's generated series."""
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
     return [
-        AutoETS(season_length=SEASON_LENGTH),
-        AutoARIMA(
-            season_length=SEASON_LENGTH,
-            max_p=2,
-            max_q=2,
-            max_P=1,
-            max_Q=1,
-            nmodels=20,
-            approximation=True,
-        ),
-        AutoTheta(season_length=SEASON_LENGTH),
+        AutoETS(season_length=SEASON_LENGTH, model="AZZ"),
+        AutoARIMA(season_length=SEASON_LENGTH, max_p=2, max_q=2, max_P=1, max_Q=1, nmodels=6),
+        AutoTheta(season_length=SEASON_LENGTH, decomposition_type="additive"),
         SeasonalNaive(season_length=SEASON_LENGTH),
     ]
 
@@ -159,121 +155,188 @@ def backtest_origins(length: int) -> int:
     return min(BACKTEST_ORIGINS, room // BACKTEST_STEP + 1)
 
 
-def _frame(series: Sequence[SeriesInput]) -> pd.DataFrame:
-    import pandas as pd
-
-    ids, periods, values = [], [], []
-    for item in series:
-        ids += [item.key] * len(item.values)
-        periods += [add_months(item.start, offset) for offset in range(len(item.values))]
-        values += [float(value) for value in item.values]
-    return pd.DataFrame(
-        {
-            "unique_id": ids,
-            "ds": pd.to_datetime(periods),
-            "y": np.log1p(np.asarray(values, dtype=float)),
-        }
-    )
-
-
-def _back(values: pd.Series | np.ndarray) -> np.ndarray:
+def _back(values: Any) -> np.ndarray:
     """From the log scale to counts, never below 0 (nor above what a float holds: a bound of
     an exploding model 36 months ahead could overflow)."""
     return np.expm1(np.clip(np.asarray(values, dtype=float), 0.0, _LOG_CEILING))
-
-
-def _combined(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Point forecasts and bounds of every model and of the ensemble, as counts: name ->
-    array, with "<name>-lo-80" and so on for the bounds."""
-    found: dict[str, np.ndarray] = {}
-    suffixes = ["", *(f"-{side}-{level}" for level in LEVELS for side in ("lo", "hi"))]
-    for suffix in suffixes:
-        members = []
-        for name, alias in MEMBERS.items():
-            found[name + suffix] = _back(frame[alias + suffix])
-            members.append(found[name + suffix])
-        # A member that failed on a series gives NaN there: the others decide.
-        found[ENSEMBLE + suffix] = np.nanmedian(np.vstack(members), axis=0)
-        found[SEASONAL_NAIVE + suffix] = _back(frame[_BASELINE_ALIAS + suffix])
-    return found
-
-
-def _statsforecast(n_jobs: int) -> Any:
-    from statsforecast import StatsForecast
-
-    return StatsForecast(models=_models(), freq=_FREQUENCY, n_jobs=n_jobs)
 
 
 def _rounded(value: float) -> float:
     return round(float(value), 2)
 
 
-def _backtests(
-    series: Sequence[SeriesInput], *, n_jobs: int
-) -> dict[str, tuple[pd.DataFrame, int]]:
-    """statsforecast's cross-validation of each series (grouped by their number of origins,
-    which it takes once per call), with the number of origins."""
-    by_origins: dict[int, list[SeriesInput]] = defaultdict(list)
-    for item in series:
-        by_origins[backtest_origins(len(item.values))].append(item)
-    found: dict[str, tuple[pd.DataFrame, int]] = {}
-    for origins, group in sorted(by_origins.items()):
-        table = _statsforecast(n_jobs).cross_validation(
-            h=BACKTEST_HORIZON,
-            df=_frame(group),
-            n_windows=origins,
-            step_size=BACKTEST_STEP,
-            level=list(LEVELS),
-            refit=False,
-        )
-        for key, rows in table.groupby("unique_id", sort=False):
-            found[str(key)] = (rows, origins)
+_BOUNDS = ("mean", *(f"{side}-{level}" for level in LEVELS for side in ("lo", "hi")))
+
+
+def _as_counts(output: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {bound: _back(output[bound]) for bound in _BOUNDS}
+
+
+def _missing(horizon: int) -> dict[str, np.ndarray]:
+    return {bound: np.full(horizon, np.nan) for bound in _BOUNDS}
+
+
+def _ensemble(members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The median of the members, bound by bound; a member that failed (NaN) is left out."""
+    found = {}
+    for bound in _BOUNDS:
+        stacked = np.vstack([member[bound] for member in members])
+        has_nan = np.isnan(stacked).any()
+        found[bound] = np.nanmedian(stacked, axis=0) if has_nan else np.median(stacked, axis=0)
     return found
 
 
-def _backtest(item: SeriesInput, rows: pd.DataFrame, origins: int) -> Backtest:
-    actual_by_period = {
-        add_months(item.start, offset): value for offset, value in enumerate(item.values)
-    }
-    actual = np.asarray(
-        [actual_by_period[stamp.date()] for stamp in rows["ds"]],
-        dtype=float,
+def _refit_on(fitted: Any, fresh: Any) -> Any:
+    """The model of the final forecast: the form each model chose on the months before the
+    first origin (ARIMA's orders, ETS's error, trend and season), every parameter estimated
+    again on the whole series. AutoARIMA's and AutoETS's searches are most of the cost of a
+    forecast and are not run twice; AutoTheta's is cheap and runs again."""
+    from statsforecast.models import ARIMA, AutoARIMA, AutoETS
+
+    if isinstance(fitted, AutoARIMA):
+        p, q, seasonal_p, seasonal_q, _season, d, seasonal_d = fitted.model_["arma"]
+        coefficients = fitted.model_["coef"]
+        return ARIMA(
+            order=(p, d, q),
+            seasonal_order=(seasonal_p, seasonal_d, seasonal_q),
+            season_length=SEASON_LENGTH,
+            include_mean="intercept" in coefficients,
+            include_drift="drift" in coefficients,
+            alias=fitted.alias,
+        )
+    if isinstance(fitted, AutoETS):
+        components = fitted.model_["components"]
+        return AutoETS(
+            season_length=SEASON_LENGTH,
+            model=components[:3],
+            damped=components[3] == "D",
+            alias=fitted.alias,
+        )
+    return fresh
+
+
+def _final_forecast(fitted: Any, fresh: Any, y: np.ndarray) -> dict[str, np.ndarray]:
+    levels = list(LEVELS)
+    refit = _refit_on(fitted, fresh)
+    try:
+        return _as_counts(refit.forecast(y=y, h=LONGEST_HORIZON, level=levels))
+    except Exception:
+        if refit is fresh:
+            raise
+        # The chosen form cannot be fitted on the whole series (an estimation that diverges
+        # after a break, say): the model searches again on it.
+        return _as_counts(fresh.forecast(y=y, h=LONGEST_HORIZON, level=levels))
+
+
+def _cutoffs(length: int) -> list[int]:
+    """The backtest's origins, as the number of months known at each, earliest first."""
+    return sorted(
+        length - BACKTEST_HORIZON - BACKTEST_STEP * index
+        for index in range(backtest_origins(length))
     )
-    forecasts = _combined(rows)
-    mae = {name: float(np.mean(np.abs(actual - forecasts[name]))) for name in MODEL_NAMES}
+
+
+def _forecast_one(item: SeriesInput, models: ModelSet) -> EngineResult:
+    """Backtest and forecast one series that is long enough (see the module's docstring)."""
+    y = np.log1p(np.asarray(item.values, dtype=float))
+    cutoffs = _cutoffs(len(y))
+    levels = list(LEVELS)
+    backtest_models, final_models = models(), models()
+    by_model: dict[str, list[dict[str, np.ndarray]]] = {}
+    final: dict[str, dict[str, np.ndarray]] = {}
+    names = [*MEMBERS, SEASONAL_NAIVE]
+    for name, model, fresh in zip(names, backtest_models, final_models, strict=True):
+        try:
+            model.fit(y=y[: cutoffs[0]])
+            by_model[name] = [
+                _as_counts(model.forward(y=y[:cutoff], h=BACKTEST_HORIZON, level=levels))
+                for cutoff in cutoffs
+            ]
+            final[name] = _final_forecast(model, fresh, y)
+        except Exception:
+            if name == SEASONAL_NAIVE:
+                raise
+            # A member that cannot be fitted on this series leaves the ensemble to the
+            # others (and has no MASE); the seasonal naive forecast never fails.
+            by_model[name] = [_missing(BACKTEST_HORIZON) for _cutoff in cutoffs]
+            final[name] = _missing(LONGEST_HORIZON)
+    member_names = list(MEMBERS)
+    by_model[ENSEMBLE] = [
+        _ensemble([by_model[name][index] for name in member_names]) for index in range(len(cutoffs))
+    ]
+    final[ENSEMBLE] = _ensemble([final[name] for name in member_names])
+    if np.isnan(final[ENSEMBLE]["mean"]).any():  # every member failed
+        by_model[ENSEMBLE], final[ENSEMBLE] = by_model[SEASONAL_NAIVE], final[SEASONAL_NAIVE]
+    last = add_months(item.start, len(y) - 1)
+    points = [
+        ForecastPoint(
+            period=add_months(last, step + 1),
+            mean=_rounded(final[ENSEMBLE]["mean"][step]),
+            lo80=_rounded(final[ENSEMBLE]["lo-80"][step]),
+            hi80=_rounded(final[ENSEMBLE]["hi-80"][step]),
+            lo95=_rounded(final[ENSEMBLE]["lo-95"][step]),
+            hi95=_rounded(final[ENSEMBLE]["hi-95"][step]),
+        )
+        for step in range(LONGEST_HORIZON)
+    ]
+    return EngineResult(status="ok", points=points, backtest=_backtest(item, cutoffs, by_model))
+
+
+def _backtest(
+    item: SeriesInput, cutoffs: Sequence[int], by_model: dict[str, list[dict[str, np.ndarray]]]
+) -> Backtest:
+    values = np.asarray(item.values, dtype=float)
+    actual = np.concatenate([values[cutoff : cutoff + BACKTEST_HORIZON] for cutoff in cutoffs])
+
+    def joined(name: str, bound: str) -> np.ndarray:
+        return np.concatenate([window[bound] for window in by_model[name]])
+
+    mae = {name: float(np.mean(np.abs(actual - joined(name, "mean")))) for name in MODEL_NAMES}
     baseline = mae[SEASONAL_NAIVE]
-    mase = {
-        name: (_rounded(error / baseline) if baseline > 0 else None) for name, error in mae.items()
-    }
     coverage = {
         level: float(
             np.mean(
-                (forecasts[f"{ENSEMBLE}-lo-{level}"] <= actual)
-                & (actual <= forecasts[f"{ENSEMBLE}-hi-{level}"])
+                (joined(ENSEMBLE, f"lo-{level}") <= actual)
+                & (actual <= joined(ENSEMBLE, f"hi-{level}"))
             )
         )
         for level in LEVELS
     }
-    cutoffs = sorted({stamp.date() for stamp in rows["cutoff"]})
-    first_origin = cutoffs[0]
     return Backtest(
         horizon=BACKTEST_HORIZON,
-        origins=origins,
-        origin_periods=tuple(cutoffs),
-        training_months=(first_origin.year - item.start.year) * 12
-        + first_origin.month
-        - item.start.month
-        + 1,
-        mase=mase,
-        mae={name: _rounded(error) for name, error in mae.items()},
+        origins=len(cutoffs),
+        origin_periods=tuple(add_months(item.start, cutoff - 1) for cutoff in cutoffs),
+        training_months=cutoffs[0],
+        mase={
+            name: (
+                round(error / baseline, 4)
+                if baseline > _NO_ERROR and math.isfinite(error)
+                else None
+            )
+            for name, error in mae.items()
+        },
+        mae={name: _rounded(error) for name, error in mae.items() if math.isfinite(error)},
         coverage80=round(coverage[80], 4),
         coverage95=round(coverage[95], 4),
     )
 
 
-def forecast_batch(series: Sequence[SeriesInput], *, n_jobs: int = 1) -> dict[str, EngineResult]:
+def _forecast_chunk(chunk: Sequence[SeriesInput], models: ModelSet) -> list[EngineResult]:
+    # The models warn of slow convergence and of overflows they recover from; their output
+    # is checked (bounds floored, nothing infinite kept), and a worker's log is no place for
+    # thousands of them.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return [_forecast_one(item, models) for item in chunk]
+
+
+def forecast_batch(
+    series: Sequence[SeriesInput], *, n_jobs: int = 1, models: ModelSet = default_models
+) -> dict[str, EngineResult]:
     """Forecasts of `LONGEST_HORIZON` months with backtests, by series key; a series shorter
-    than `MIN_MONTHS` is "too_short" and not fitted. `n_jobs` processes share the fits."""
+    than `MIN_MONTHS` is "too_short" and not fitted. `n_jobs` processes share the series.
+    `models` makes the statsforecast models, the ensemble's members in the order of
+    `MEMBERS` then the seasonal naive (the benchmark compares other settings)."""
     results: dict[str, EngineResult] = {}
     long_enough = []
     for item in series:
@@ -281,35 +344,17 @@ def forecast_batch(series: Sequence[SeriesInput], *, n_jobs: int = 1) -> dict[st
             results[item.key] = EngineResult(status="too_short")
         else:
             long_enough.append(item)
-    if not long_enough:
-        return results
-    # The models warn of slow convergence and of overflows they recover from; their output
-    # is checked below (bounds floored, nothing infinite kept), and a worker's log is no
-    # place for thousands of them.
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        backtests = _backtests(long_enough, n_jobs=n_jobs)
-        final = _statsforecast(n_jobs).forecast(
-            h=LONGEST_HORIZON, df=_frame(long_enough), level=list(LEVELS)
-        )
-    final_by_key = {str(key): rows for key, rows in final.groupby("unique_id", sort=False)}
-    for item in long_enough:
-        rows = final_by_key[item.key]
-        forecasts = _combined(rows)
-        points = []
-        for index, stamp in enumerate(rows["ds"]):
-            bounds = [
-                forecasts[ENSEMBLE + suffix][index]
-                for suffix in ("", "-lo-80", "-hi-80", "-lo-95", "-hi-95")
-            ]
-            mean, lo80, hi80, lo95, hi95 = (_rounded(value) for value in bounds)
-            points.append(
-                ForecastPoint(
-                    period=stamp.date(), mean=mean, lo80=lo80, hi80=hi80, lo95=lo95, hi95=hi95
-                )
-            )
-        rows_backtest, origins = backtests[item.key]
-        results[item.key] = EngineResult(
-            status="ok", points=points, backtest=_backtest(item, rows_backtest, origins)
-        )
+    if n_jobs <= 1 or len(long_enough) < 2:
+        computed = _forecast_chunk(long_enough, models)
+    else:
+        # Chunks of a few series, longest first so that no process is left with the
+        # slowest at the end.
+        ordered = sorted(long_enough, key=lambda item: -len(item.values))
+        chunks = [ordered[index : index + _CHUNK] for index in range(0, len(ordered), _CHUNK)]
+        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            done = list(pool.map(_forecast_chunk, chunks, [models] * len(chunks)))
+        long_enough = [item for chunk in chunks for item in chunk]
+        computed = [result for chunk_results in done for result in chunk_results]
+    for item, result in zip(long_enough, computed, strict=True):
+        results[item.key] = result
     return results

@@ -318,3 +318,69 @@ class CountryProfileOut(CountryRolesOut):
         description="Events and persons, where Mirador holds the case records; else null."
     )
     sources: list[SourceOut]
+
+
+# --- forecasts (mirador/analytics/forecasting.py) ---------------------------------------------
+
+
+class ForecastParams(TableFilters):
+    """The series to forecast: the monthly totals of a selection (the same filters as the
+    indicators; no breakdown)."""
+
+
+class ForecastHistoryOut(Schema):
+    period: str = Field(description="2024-03.")
+    value: int
+
+
+class ForecastPointOut(Schema):
+    period: str = Field(description="2025-09: a month after the last of the series.")
+    mean: float = Field(description="The point forecast (the ensemble's median).")
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class BacktestOut(Schema):
+    horizon: int = Field(description="Months forecast from each origin.")
+    origins: int = Field(description="How many origins the backtest forecast from.")
+    origin_periods: list[str] = Field(description="The last month known at each origin.")
+    training_months: int = Field(description="Months the models were fitted on.")
+    mase: dict[str, float | None] = Field(
+        description="By model: its mean absolute error over the backtest divided by the "
+        "seasonal naive forecast's (below 1: better than it; seasonal_naive is 1); null where "
+        "a model could not be fitted or the seasonal naive forecast made no error."
+    )
+    mae: dict[str, float] = Field(description="By model: mean absolute error, in counts.")
+    coverage80: float | None = Field(
+        description="Share of backtest months inside the ensemble's 80% interval."
+    )
+    coverage95: float | None
+
+
+class ForecastOut(Schema):
+    query: QueryOut
+    status: Literal["ok", "too_short", "withheld"]
+    message: str = Field(
+        description="Why there is no forecast; for ok, a note on months left out, or empty."
+    )
+    horizons: list[int] = Field(
+        description="Months ahead: short, medium and long term; the forecast for horizon h "
+        "is the first h points."
+    )
+    history: list[ForecastHistoryOut] = Field(description="The months forecast from.")
+    points: list[ForecastPointOut]
+    backtest: BacktestOut | None
+    withheld: list[str] = Field(description="Months of the selection withheld (small counts).")
+    disclosure_threshold: int | None
+    minimum_months: int = Field(description="The shortest series forecast.")
+    computed_at: datetime.datetime
+    batches: list[str]
+    sources: list[SourceOut]
+
+
+class ForecastPendingOut(Schema):
+    query: QueryOut
+    status: Literal["computing"]
+    message: str

@@ -4,7 +4,9 @@ Case apps call `audit_record` from their services and selectors. Where the reque
 (address, channel) is taken from the request context that `RequestContextMiddleware` sets, so
 services need not carry the request around. `details` holds field names and identifiers, never
 the values of personal data. A service that records several entries in one transaction may
-gather them with `audit_batch`, which writes them in one INSERT.
+gather them with `audit_batch`, which writes them in one INSERT; an endpoint that reads, checks
+and writes in one request may run it all in `audited_atomic`, one transaction whose entries
+are written in one INSERT.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from django.db import transaction
 
 from mirador.core.models import AuditAction, AuditEntry
 
@@ -30,7 +34,22 @@ class RequestContext:
 _current_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
     "mirador_request_context", default=None
 )
-_pending_entries: contextvars.ContextVar[list[AuditEntry] | None] = contextvars.ContextVar(
+
+
+@dataclass
+class _Pending:
+    """Entries recorded and not yet written. `depth` counts the `audit_batch` blocks open
+    (each one the work of a transaction); `immediate` are the entries `audited_atomic`
+    recorded outside any of them and outside any transaction nested in its own (refusals,
+    reads), which outlive a failure. `savepoints`: how deep its own transaction is."""
+
+    entries: list[AuditEntry] = field(default_factory=list)
+    immediate: list[AuditEntry] = field(default_factory=list)
+    depth: int = 0
+    savepoints: int = 0
+
+
+_pending_entries: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar(
     "mirador_audit_pending", default=None
 )
 
@@ -53,16 +72,60 @@ def audit_batch() -> Iterator[None]:
     """Entries recorded inside the block are written together, in one INSERT, when the block
     ends; if it ends with an error they are dropped. Use it inside the transaction whose work
     the entries record: that transaction's rollback would drop them too, and its commit
-    stores them with the work. A batch inside a batch joins the outer one."""
-    if _pending_entries.get() is not None:
-        yield
+    stores them with the work. A batch inside a batch joins the outer one; if the inner one
+    ends with an error, its entries are dropped with its work."""
+    pending = _pending_entries.get()
+    if pending is not None:
+        start = len(pending.entries)
+        pending.depth += 1
+        try:
+            yield
+        except BaseException:
+            del pending.entries[start:]
+            raise
+        finally:
+            pending.depth -= 1
         return
-    entries: list[AuditEntry] = []
-    token = _pending_entries.set(entries)
+    pending = _Pending(depth=1)
+    token = _pending_entries.set(pending)
     try:
         yield
     finally:
         _pending_entries.reset(token)
+    _write(pending.entries)
+
+
+@contextmanager
+def audited_atomic() -> Iterator[None]:
+    """A transaction (`transaction.atomic`) whose audit entries are all written in one INSERT
+    before it commits, with one commit for the whole request instead of one per entry.
+
+    If the block fails, its work is rolled back, and with it the entries recorded by the
+    services' writes (inside an `audit_batch` or a nested transaction); the entries recorded
+    outside them (a refusal, a read made before the failure) are written after the rollback,
+    as they would have been without the transaction. A service whose transaction fails while
+    the block goes on must record its entries in an `audit_batch`, which drops them. Inside
+    another batch it joins that batch like `audit_batch`."""
+    if _pending_entries.get() is not None:
+        with transaction.atomic(), audit_batch():
+            yield
+        return
+    pending = _Pending()
+    token = _pending_entries.set(pending)
+    try:
+        with transaction.atomic():
+            pending.savepoints = len(transaction.get_connection().savepoint_ids)
+            try:
+                yield
+            finally:
+                _pending_entries.reset(token)
+            _write(pending.entries)
+    except BaseException:
+        _write(pending.immediate)
+        raise
+
+
+def _write(entries: list[AuditEntry]) -> None:
     if len(entries) == 1:
         # bulk_create would wrap the one INSERT in a transaction of its own.
         entries[0].save(force_insert=True)
@@ -94,7 +157,11 @@ def audit_record(
     )
     pending = _pending_entries.get()
     if pending is not None:
-        pending.append(entry)
+        pending.entries.append(entry)
+        if not pending.depth and (
+            len(transaction.get_connection().savepoint_ids) == pending.savepoints
+        ):
+            pending.immediate.append(entry)
     else:
         entry.save(force_insert=True)
     return entry

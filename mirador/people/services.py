@@ -346,6 +346,11 @@ def person_register(
 
     with transaction.atomic():
         person.save(force_insert=True)
+        # Nothing points to a record just created: the access rule's checks of one-to-one
+        # relations to it (linkage's missing-person report) need no query.
+        for relation in Person._meta.related_objects:
+            if relation.one_to_one:
+                relation.set_cached_value(person, None)
         for index, document in enumerate(documents):
             code = (document.issuing_country or "").strip().upper()
             row = IdentityDocument(

@@ -15,13 +15,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from mirador.accounts import permissions
 from mirador.accounts.auth import request_user
+from mirador.core.audit import audited_atomic
 from mirador.core.errors import ValidationFailedError
 from mirador.people.selectors import person_get
 from mirador.people.services import ContactData, DocumentData, country_from_code
@@ -86,10 +86,11 @@ def centre_expected(
     request: HttpRequest, centre_id: uuid.UUID, day: datetime.date | None = None
 ) -> Any:
     """What the officer picks from at the desk: the day's manifests' passengers (default
-    today), by expected time and row. Audited as a listing."""
+    today at the centre, a day in its own time zone), by expected time and row. Audited as
+    a listing."""
     user = request_user(request)
     centre = selectors.centre_for_work(user=user, centre_id=centre_id)
-    return selectors.expected_passengers(user=user, centre=centre, day=day or timezone.localdate())
+    return selectors.expected_passengers(user=user, centre=centre, day=day or centre.today())
 
 
 @router.get(
@@ -109,7 +110,7 @@ def centre_arrivals(
     user = request_user(request)
     centre = selectors.centre_for_work(user=user, centre_id=centre_id)
     return selectors.arrivals_for_centre_day(
-        user=user, centre=centre, day=day or timezone.localdate(), limit=limit, offset=offset
+        user=user, centre=centre, day=day or centre.today(), limit=limit, offset=offset
     )
 
 
@@ -128,7 +129,7 @@ def centre_capacity(
     rows = selectors.centre_capacity(
         user=user, centre=centre, start=start, days=max(1, min(days, 31))
     )
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = centre.today() + datetime.timedelta(days=1)
     return {
         "centre_id": centre.pk,
         "capacity_is_illustrative": centre.capacity_is_illustrative,
@@ -146,10 +147,11 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID, day: datetime.date | 
     """Counts only, no persons (the manager's dashboard): passengers announced and still
     expected, arrivals registered (from manifests and walk-ins), unaccompanied minors,
     contingency records still to complete, assistance given by kind, against capacity.
-    A fixed number of grouped queries, however many arrivals the day has."""
+    The day is the centre's, in its own time zone (default today there). A fixed number of
+    grouped queries, however many arrivals the day has."""
     user = request_user(request)
     centre = selectors.centre_for_figures(user=user, centre_id=centre_id)
-    return selectors.centre_day_summary(user=user, centre=centre, day=day or timezone.localdate())
+    return selectors.centre_day_summary(user=user, centre=centre, day=day or centre.today())
 
 
 def _contingency_out(centre: Any, period: Any) -> dict[str, Any]:
@@ -216,7 +218,7 @@ def centre_intake(
     assistance and to a protection referral, per day (D-R5). Default: the last 7 days."""
     user = request_user(request)
     centre = selectors.centre_for_figures(user=user, centre_id=centre_id)
-    end = end or timezone.localdate()
+    end = end or centre.today()
     start = start or end - datetime.timedelta(days=6)
     if start > end or (end - start).days >= MAX_INTAKE_DAYS:
         raise ValidationFailedError(
@@ -375,66 +377,71 @@ def arrival_register(request: HttpRequest, payload: ArrivalRegisterIn) -> Status
     again returns the same arrival. A minor without an adult companion is flagged
     unaccompanied and a protection alert raised at once."""
     user = request_user(request)
-    centre = selectors.centre_for_work(user=user, centre_id=payload.centre_id)
-    passenger = (
-        selectors.passenger_get(user=user, passenger_id=payload.manifest_passenger_id)
-        if payload.manifest_passenger_id
-        else None
-    )
-    # The confirmed candidate first, then the rejected ones, each audited as person_get
-    # would; in one query.
-    named = selectors.candidates_for_registration(
-        user=user,
-        person_ids=[
-            *([payload.confirmed_person_id] if payload.confirmed_person_id else []),
-            *payload.rejected_candidate_ids,
-        ],
-        reason="repeat return",
-    )
-    confirmed = named[0] if payload.confirmed_person_id else None
-    rejected = named[1:] if payload.confirmed_person_id else named
-    companion = (
-        selectors.arrival_get(user=user, arrival_id=payload.travelling_with_arrival_id)
-        if payload.travelling_with_arrival_id
-        else None
-    )
-    identity = None
-    if payload.identity is not None:
-        data = payload.identity
-        identity = services.IdentityData(
-            given_names=data.given_names,
-            first_surname=data.first_surname,
-            second_surname=data.second_surname,
-            birth_year=data.birth_year,
-            birth_month=data.birth_month,
-            birth_day=data.birth_day,
-            sex=data.sex,
-            nationality=data.nationality,
-            is_child=data.is_child,
-            documents=[DocumentData(**document.dict()) for document in data.documents],
+    # One transaction for the whole request, its audit entries (the candidates read, the
+    # registration, the arrival read back) in one INSERT and one commit; a refusal is still
+    # recorded if the request fails (core.audit.audited_atomic).
+    with audited_atomic():
+        centre = selectors.centre_for_work(user=user, centre_id=payload.centre_id)
+        passenger = (
+            selectors.passenger_get(user=user, passenger_id=payload.manifest_passenger_id)
+            if payload.manifest_passenger_id
+            else None
         )
-    arrival = services.arrival_register(
-        actor=user,
-        centre=centre,
-        idempotency_key=payload.idempotency_key,
-        arrived_at=payload.arrived_at,
-        manifest_passenger=passenger,
-        identity=identity,
-        confirmed_person=confirmed,
-        candidate_reasons=payload.candidate_reasons,
-        rejected_candidates=rejected,
-        returned_from=country_from_code(payload.returned_from, field="returned_from"),
-        means=payload.means,
-        home_subdivision=subdivision_from_code(payload.home_subdivision),
-        time_abroad=payload.time_abroad,
-        migration_reasons=list(payload.migration_reasons),
-        travelling_with=companion,
-        relationship=payload.relationship,
-        consent_follow_up=payload.consent_follow_up,
-        consent_tracing=payload.consent_tracing,
-        contacts=[ContactData(**contact.dict()) for contact in payload.contacts],
-    )
-    return Status(201, _registered(user, arrival))
+        # The confirmed candidate first, then the rejected ones, each audited as person_get
+        # would; in one query.
+        named = selectors.candidates_for_registration(
+            user=user,
+            person_ids=[
+                *([payload.confirmed_person_id] if payload.confirmed_person_id else []),
+                *payload.rejected_candidate_ids,
+            ],
+            reason="repeat return",
+        )
+        confirmed = named[0] if payload.confirmed_person_id else None
+        rejected = named[1:] if payload.confirmed_person_id else named
+        companion = (
+            selectors.arrival_get(user=user, arrival_id=payload.travelling_with_arrival_id)
+            if payload.travelling_with_arrival_id
+            else None
+        )
+        identity = None
+        if payload.identity is not None:
+            data = payload.identity
+            identity = services.IdentityData(
+                given_names=data.given_names,
+                first_surname=data.first_surname,
+                second_surname=data.second_surname,
+                birth_year=data.birth_year,
+                birth_month=data.birth_month,
+                birth_day=data.birth_day,
+                sex=data.sex,
+                nationality=data.nationality,
+                is_child=data.is_child,
+                documents=[DocumentData(**document.dict()) for document in data.documents],
+            )
+        arrival = services.arrival_register(
+            actor=user,
+            centre=centre,
+            idempotency_key=payload.idempotency_key,
+            arrived_at=payload.arrived_at,
+            manifest_passenger=passenger,
+            identity=identity,
+            confirmed_person=confirmed,
+            candidate_reasons=payload.candidate_reasons,
+            rejected_candidates=rejected,
+            returned_from=country_from_code(payload.returned_from, field="returned_from"),
+            means=payload.means,
+            home_subdivision=subdivision_from_code(payload.home_subdivision),
+            time_abroad=payload.time_abroad,
+            migration_reasons=list(payload.migration_reasons),
+            travelling_with=companion,
+            relationship=payload.relationship,
+            consent_follow_up=payload.consent_follow_up,
+            consent_tracing=payload.consent_tracing,
+            contacts=[ContactData(**contact.dict()) for contact in payload.contacts],
+        )
+        registered = _registered(user, arrival)
+    return Status(201, registered)
 
 
 @router.post(

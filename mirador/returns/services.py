@@ -791,6 +791,9 @@ def _arrival_create(
             "unaccompanied": arrival.is_unaccompanied,
         },
     )
+    # Nobody can have given this arrival anything yet: reading it back (the API's answer)
+    # needs no query for its assistance.
+    arrival._prefetched_objects_cache = {"assistance": AssistanceGiven.objects.none()}  # type: ignore[attr-defined]
     return arrival
 
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mirador.accounts.models import Role, User
-from mirador.core.audit import audit_record, request_context
+from mirador.core.audit import audit_batch, audit_record, audited_atomic, request_context
 from mirador.core.models import AuditAction, AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,49 @@ def test_postgresql_refuses_a_queryset_delete(entry: AuditEntry) -> None:
     with pytest.raises(DatabaseError, match=APPEND_ONLY), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).delete()
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+class _Refused(Exception):
+    pass
+
+
+def _record(action: str, object_id: str) -> None:
+    audit_record(actor=None, action=action, object_type="people.Person", object_id=object_id)
+
+
+def test_an_audited_transaction_writes_its_entries_in_one_insert() -> None:
+    with CaptureQueriesContext(connection) as queries, audited_atomic():
+        _record(AuditAction.READ, "read-first")
+        with transaction.atomic(), audit_batch():
+            _record(AuditAction.CREATE, "created")
+        _record(AuditAction.READ, "read-after")
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert sorted(AuditEntry.objects.values_list("object_id", flat=True)) == [
+        "created",
+        "read-after",
+        "read-first",
+    ]
+
+
+def test_a_failed_audited_transaction_keeps_refusals_and_reads_not_its_writes() -> None:
+    with pytest.raises(_Refused), audited_atomic():
+        _record(AuditAction.READ, "read")
+        with transaction.atomic(), audit_batch():
+            _record(AuditAction.CREATE, "created-then-rolled-back")
+        with transaction.atomic():
+            _record(AuditAction.UPDATE, "changed-then-rolled-back")
+        _record(AuditAction.DENIED, "refused")
+        raise _Refused
+    assert sorted(AuditEntry.objects.values_list("object_id", flat=True)) == ["read", "refused"]
+
+
+def test_a_failed_batch_inside_an_audited_transaction_drops_only_its_own_entries() -> None:
+    with audited_atomic():
+        _record(AuditAction.READ, "read")
+        with pytest.raises(_Refused), transaction.atomic(), audit_batch():
+            _record(AuditAction.CREATE, "created-then-rolled-back")
+            raise _Refused
+        with transaction.atomic(), audit_batch():
+            _record(AuditAction.CREATE, "created")
+    assert sorted(AuditEntry.objects.values_list("object_id", flat=True)) == ["created", "read"]

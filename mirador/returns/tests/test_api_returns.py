@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from mirador.accounts.models import User
-from mirador.core.models import ReceptionCentre
+from mirador.core.models import AuditAction, AuditEntry, ReceptionCentre
 from mirador.returns.models import Arrival, Manifest, ProtectionAlert
 from mirador.returns.tests.conftest import csv_bytes, passenger, today_at
 
@@ -303,6 +305,70 @@ def test_a_walk_in_is_searched_among_earlier_returns_by_the_identity_given(
     assert all(reason["label"] for reason in candidate["reasons"])
     refused = _post(client, "/candidates/search", {"identity": again})
     assert refused.json()["searched"] is False
+
+
+def test_a_registration_in_one_transaction_writes_its_audit_entries_in_one_insert(
+    users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(users["officer.hn"])
+    payload = {
+        "centre_id": str(airport_hn.pk),
+        "idempotency_key": "one-insert",
+        "identity": {"given_names": "Dilcia", "first_surname": "Zelaya", "birth_year": 1988},
+        "consent_follow_up": True,
+        "consent_tracing": True,
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = _post(client, "/arrivals", payload)
+
+    assert response.status_code == 201
+    audit_inserts = [
+        query
+        for query in queries.captured_queries
+        if query["sql"].startswith(f'INSERT INTO "{AuditEntry._meta.db_table}"')
+    ]
+    assert len(audit_inserts) == 1
+    arrival_id = response.json()["id"]
+    # The person, the two consents, the arrival, and the arrival read back.
+    assert AuditEntry.objects.filter(object_id=arrival_id, action=AuditAction.READ).exists()
+    assert AuditEntry.objects.filter(object_id=arrival_id, action=AuditAction.CREATE).exists()
+
+
+def test_a_registration_naming_a_person_out_of_scope_stores_nothing_but_the_refusal(
+    users: dict[str, User],
+    airport_hn: ReceptionCentre,
+    airport_gt: ReceptionCentre,
+    client_for: Callable[[User], Client],
+) -> None:
+    guatemalan = _post(
+        client_for(users["officer.gt"]),
+        "/arrivals",
+        {
+            "centre_id": str(airport_gt.pk),
+            "idempotency_key": "gt-earlier",
+            "identity": {"given_names": "Ixchel", "first_surname": "Tuyuc", "birth_year": 1991},
+        },
+    ).json()["arrival"]["person"]["id"]
+    arrivals_before = Arrival.objects.count()
+
+    response = _post(
+        client_for(users["officer.hn"]),
+        "/arrivals",
+        {
+            "centre_id": str(airport_hn.pk),
+            "idempotency_key": "names-a-guatemalan",
+            "identity": {"given_names": "Ixchel", "first_surname": "Tuyuc", "birth_year": 1991},
+            "rejected_candidate_ids": [guatemalan],
+        },
+    )
+
+    assert response.status_code == 404
+    assert Arrival.objects.count() == arrivals_before
+    refusal = AuditEntry.objects.get(
+        actor_username="officer.hn", action=AuditAction.DENIED, object_id=guatemalan
+    )
+    assert refusal.object_type == "people.Person"
 
 
 def test_capacity_and_intake_endpoints(

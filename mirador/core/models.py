@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+import zoneinfo
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -135,7 +140,25 @@ class ReceptionCentreKind(models.TextChoices):
     SEAPORT = "seaport", _("Seaport")
 
 
+@lru_cache(maxsize=64)
+def time_zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone `name` (ZoneInfoNotFoundError, a KeyError, if there is none)."""
+    return zoneinfo.ZoneInfo(name)
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        time_zone_named(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("Not an IANA time zone, such as America/Tegucigalpa."), code="invalid"
+        ) from None
+
+
 class ReceptionCentre(BaseModel):
+    """A centre's days (its capacity, arrivals, expected passengers and intake figures) are
+    calendar days in its own time zone; times are stored in UTC."""
+
     name = models.CharField(_("name"), max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="reception_centres")
     subdivision = models.ForeignKey(Subdivision, on_delete=models.PROTECT, related_name="+")
@@ -151,6 +174,15 @@ class ReceptionCentre(BaseModel):
         help_text=_("True until the operating authority confirms the figure."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_(
+            "IANA time zone of the centre, e.g. America/Tegucigalpa: its days are counted in it."
+        ),
+    )
 
     class Meta:
         ordering = ["country_id", "name"]
@@ -162,6 +194,27 @@ class ReceptionCentre(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return time_zone_named(self.time_zone)
+
+    def today(self) -> datetime.date:
+        """The calendar day it is now at the centre."""
+        return timezone.localdate(timezone=self.zone)
+
+    def day_of(self, moment: datetime.datetime) -> datetime.date:
+        """The centre's calendar day of `moment` (an aware time)."""
+        return timezone.localtime(moment, timezone=self.zone).date()
+
+    def day_bounds(self, day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+        """When the centre's calendar day `day` starts and the next one starts, as aware
+        times (23 or 25 hours apart on a daylight-saving change)."""
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=self.zone)
+        end = datetime.datetime.combine(
+            day + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.zone
+        )
+        return start, end
 
 
 class Consulate(BaseModel):

@@ -412,13 +412,40 @@ def _organisations_by_acronym(apps: Any) -> dict[tuple[str | None, str], list[An
     return found
 
 
+# The IANA time zone of the reception centres of the RCM member states, for a centre whose row
+# names none. Mexico, Canada and the United States span several zones: the capital's is given,
+# and a centre elsewhere names its own.
+COUNTRY_TIME_ZONES = {
+    "BZ": "America/Belize",
+    "CA": "America/Toronto",
+    "CR": "America/Costa_Rica",
+    "DO": "America/Santo_Domingo",
+    "GT": "America/Guatemala",
+    "HN": "America/Tegucigalpa",
+    "MX": "America/Mexico_City",
+    "NI": "America/Managua",
+    "PA": "America/Panama",
+    "SV": "America/El_Salvador",
+    "US": "America/New_York",
+}
+
+
+def default_time_zone(country: str | None) -> str:
+    """The time zone of a centre of `country` that names none; UTC outside the RCM."""
+    return COUNTRY_TIME_ZONES.get((country or "").upper(), "UTC")
+
+
 def load_reception_centres(
     apps: Any, *, path: Path = DATA_DIR / RECEPTION_CENTRES_CSV, update_existing: bool = False
 ) -> LoadCounts:
     """Reception centres from a CSV with the columns country, name, city, subdivision (ISO
     3166-2 code, in the centre's country), kind, operator (acronym of an organisation of the
-    centre's country, may be empty), daily_capacity, capacity_is_illustrative."""
+    centre's country, may be empty), daily_capacity, capacity_is_illustrative, and optionally
+    time_zone (IANA, e.g. America/Tegucigalpa; empty or missing: the country's,
+    `default_time_zone`)."""
     centre = apps.get_model("core", "ReceptionCentre")
+    # Migration 0003 runs this loader on the model as it stood before centres had a time zone.
+    has_time_zone = any(field.name == "time_zone" for field in centre._meta.concrete_fields)
     countries = set(apps.get_model("core", "Country")._default_manager.values_list("pk", flat=True))
     subdivision_country = dict(
         apps.get_model("core", "Subdivision")._default_manager.values_list("pk", "country_id")
@@ -456,6 +483,10 @@ def load_reception_centres(
             "daily_capacity": row.positive_integer("daily_capacity"),
             "capacity_is_illustrative": row.boolean("capacity_is_illustrative"),
         }
+        if has_time_zone:
+            values["time_zone"] = row.text("time_zone", required=False) or default_time_zone(
+                country
+            )
         _validated(row, centre(**values))
         _add_unique(rows, (country, values["name"]), values, row, "name", first_rows)
     return _sync(

@@ -25,6 +25,10 @@ class CentreOut(Schema):
     country: str = Field(alias="country_id")
     kind: str
     daily_capacity: int
+    time_zone: str = Field(
+        description="IANA time zone of the centre: its days (capacity, arrivals, expected "
+        "passengers, intake) are calendar days there."
+    )
 
 
 # --- manifests ------------------------------------------------------------------------------

@@ -3,14 +3,17 @@ expected passengers, arrivals), registering an arrival, and the arrival with the
 given on the spot.
 
 A centre abroad, or a passenger or arrival the user may not read, answers 404 like one that
-does not exist. Every read and write goes through returns.selectors and returns.services,
-which check the permission rules and audit.
+does not exist. A centre's pages show and read times in the centre's own time zone, and its
+days are its calendar days there. Every read and write goes through returns.selectors and
+returns.services, which check the permission rules and audit.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -55,16 +58,15 @@ def _signed_in(request: HttpRequest) -> User:
     return user
 
 
-def _day(request: HttpRequest) -> datetime.date:
+def _day(request: HttpRequest, centre: ReceptionCentre) -> datetime.date:
     value = request.GET.get("date", "")
     try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
+        return datetime.date.fromisoformat(value) if value else centre.today()
     except ValueError:
-        return timezone.localdate()
+        return centre.today()
 
 
-def _day_label(day: datetime.date) -> str:
-    today = timezone.localdate()
+def _day_label(day: datetime.date, today: datetime.date) -> str:
     if day == today:
         return _("Today")
     if day == today + datetime.timedelta(days=1):
@@ -72,11 +74,31 @@ def _day_label(day: datetime.date) -> str:
     return date_format(day, "DATE_FORMAT")
 
 
+def _in_centre_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view works in its centre's time zone, set by `_centre_time_zone` (times shown on
+    the page, a time typed in a form, "today"); Mirador's own (UTC) again after it."""
+
+    @functools.wraps(view)
+    def in_time_zone(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return in_time_zone
+
+
+def _centre_time_zone(centre: ReceptionCentre) -> None:
+    timezone.activate(centre.zone)
+
+
 def _centre(user: User, centre_id: uuid.UUID) -> ReceptionCentre:
     try:
-        return selectors.centre_for_work(user=user, centre_id=centre_id)
+        centre = selectors.centre_for_work(user=user, centre_id=centre_id)
     except NotFoundError:
         raise Http404 from None
+    _centre_time_zone(centre)
+    return centre
 
 
 @login_required
@@ -86,9 +108,10 @@ def centre_list(request: HttpRequest) -> HttpResponse:
     centres = [
         {
             "centre": centre,
-            # Today's and tomorrow's warnings show on the list, so none is missed.
+            # Today's and tomorrow's warnings (at the centre) show on the list, so none is
+            # missed.
             "warnings": [
-                (_day_label(entry.day), entry)
+                (_day_label(entry.day, centre.today()), entry)
                 for entry in selectors.centre_capacity(
                     user=user, centre=centre, days=WARNING_DAYS_ON_LIST
                 )
@@ -102,10 +125,12 @@ def centre_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@_in_centre_time_zone
 def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     user = _signed_in(request)
     centre = _centre(user, centre_id)
-    day = _day(request)
+    day = _day(request, centre)
+    today = centre.today()
     capacity = selectors.centre_capacity(
         user=user, centre=centre, start=day, days=CAPACITY_DAYS_SHOWN
     )
@@ -127,7 +152,13 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
         group = manifests.setdefault(
             passenger.manifest_id, {"manifest": passenger.manifest, "passengers": []}
         )
-        group["passengers"].append(passenger)
+        # The button's accessible name, made here: a translation per row costs the template
+        # more than the rest of the row (a day's page lists hundreds).
+        label = _("Register %(name)s %(surname)s") % {
+            "name": passenger.given_names,
+            "surname": passenger.first_surname,
+        }
+        group["passengers"].append((passenger, label))
     contingency = selectors.centre_contingency(centre=centre)
     return render(
         request,
@@ -135,14 +166,16 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
         {
             "centre": centre,
             "day": day,
-            "today": timezone.localdate(),
+            "today": today,
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
             "capacity": capacity,
             "over_capacity": [
-                (_day_label(entry.day), entry) for entry in capacity if entry.over_capacity
+                (_day_label(entry.day, today), entry) for entry in capacity if entry.over_capacity
             ],
             "manifests": list(manifests.values()),
+            # Reversed once, not once per expected passenger.
+            "register_url": reverse("returns:register", args=[centre.pk]),
             "summary": summary,
             "arrivals": arrivals,
             "page": page,
@@ -165,6 +198,7 @@ def centre_day(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
+@_in_centre_time_zone
 def contingency_switch(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     """Switch the centre to contingency mode (with a reason) or back to full registration."""
     user = _signed_in(request)
@@ -332,6 +366,7 @@ def _register(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@_in_centre_time_zone
 def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     """Register an arrival: a manifest passenger (`?passenger=`, pre-filled) or a walk-in;
     `?contingency=1` keeps only the essential fields. "Search earlier returns" posts the
@@ -342,7 +377,7 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     passenger_id = source.get("passenger", "")
     passenger = _passenger(user, centre, passenger_id) if passenger_id else None
     contingency = _contingency_wanted(source, centre)
-    today = timezone.localdate()
+    today = centre.today()
     companions = (
         []
         if contingency
@@ -434,19 +469,21 @@ def _after_registering(
 
 @login_required
 @require_GET
+@_in_centre_time_zone
 def arrival_detail(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
     user = _signed_in(request)
     try:
         arrival = selectors.arrival_get(user=user, arrival_id=arrival_id)
     except NotFoundError:
         raise Http404 from None
+    _centre_time_zone(arrival.centre)
     return render(
         request,
         "returns/arrival_detail.html",
         {
             "arrival": arrival,
             "assistance_kinds": AssistanceKind.choices,
-            "day": timezone.localtime(arrival.arrived_at).date(),
+            "day": arrival.centre.day_of(arrival.arrived_at),
         },
     )
 
@@ -485,6 +522,7 @@ def assistance_add(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@_in_centre_time_zone
 def arrival_completion(request: HttpRequest, arrival_id: uuid.UUID) -> HttpResponse:
     """Complete an arrival registered in contingency mode."""
     user = _signed_in(request)
@@ -492,6 +530,7 @@ def arrival_completion(request: HttpRequest, arrival_id: uuid.UUID) -> HttpRespo
         arrival = selectors.arrival_get(user=user, arrival_id=arrival_id, audit=False)
     except NotFoundError:
         raise Http404 from None
+    _centre_time_zone(arrival.centre)
     if not arrival.needs_completion:
         messages.info(request, _("This arrival is already complete."))
         return redirect("returns:arrival", arrival_id=arrival.pk)
@@ -533,6 +572,7 @@ def arrival_completion(request: HttpRequest, arrival_id: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@_in_centre_time_zone
 def manifest_upload(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     """Import a sending authority's manifest: nothing is stored while a row is wrong (the
     rows and fields are listed), unless the officer chooses to store the valid rows and set
@@ -588,7 +628,7 @@ def manifest_upload(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
                         )
                         % {"count": len(result.set_aside)},
                     )
-                day = timezone.localtime(manifest.expected_at).date()
+                day = centre.day_of(manifest.expected_at)
                 return redirect(
                     reverse("returns:manifests", args=[centre.pk]) + f"?date={day.isoformat()}"
                 )
@@ -603,12 +643,13 @@ def manifest_upload(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
+@_in_centre_time_zone
 def manifest_list(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
     """The centre's manifests of a day: passengers announced and registered, rows set
     aside (downloadable), cancelled ones."""
     user = _signed_in(request)
     centre = _centre(user, centre_id)
-    day = _day(request)
+    day = _day(request, centre)
     manifests = selectors.manifests_for_centre(user=user, centre=centre, day=day)
     return render(
         request,

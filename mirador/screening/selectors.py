@@ -21,7 +21,7 @@ from mirador.core.audit import audit_record
 from mirador.core.errors import NotFoundError
 from mirador.core.models import AuditAction, ReceptionCentre
 from mirador.returns.models import Arrival
-from mirador.returns.selectors import arrival_get, day_bounds
+from mirador.returns.selectors import arrival_get
 from mirador.screening.models import FlagStatus, RiskFlag, Screening
 from mirador.screening.questionnaire import URGENCY_RANK, Urgency
 from mirador.screening.services import FLAG_OBJECT_TYPE, SCREENING_OBJECT_TYPE
@@ -186,7 +186,7 @@ def open_flag_counts(
     kind (for the centre's page). Zero for a centre `user` does not work at."""
     if not permissions.can_work_at_centre(user, centre.country_id):
         return FlagCounts()
-    start, end = day_bounds(day)
+    start, end = centre.day_bounds(day)
     rows = (
         RiskFlag.objects.filter(
             permissions.screening_flags_visible_filter(user),

@@ -211,6 +211,40 @@ def test_the_reception_centres_of_the_north_of_central_america_are_loaded(
     assert centre.capacity_is_illustrative and centre.daily_capacity > 0
 
 
+@pytest.mark.parametrize(
+    ("country", "time_zone"),
+    [("HN", "America/Tegucigalpa"), ("GT", "America/Guatemala"), ("SV", "America/El_Salvador")],
+)
+def test_each_reception_centre_counts_its_days_in_its_countrys_time_zone(
+    country: str, time_zone: str
+) -> None:
+    zones = set(
+        ReceptionCentre.objects.filter(country_id=country).values_list("time_zone", flat=True)
+    )
+    assert zones == {time_zone}
+
+
+def test_a_centre_row_without_a_time_zone_gets_its_countrys(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "centres.csv", CENTRES_HEADER + "GT,Centro nuevo,Xela,GT-09,airport,,50,true\n"
+    )
+    reference_data.load_reception_centres(apps, path=path)
+    assert ReceptionCentre.objects.get(name="Centro nuevo").time_zone == "America/Guatemala"
+
+
+def test_a_centre_row_with_an_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "centres.csv",
+        CENTRES_HEADER.replace("\n", ",time_zone\n")
+        + "HN,Centro X,Omoa,HN-CR,seaport,,100,true,America/Atlantis\n",
+    )
+    with pytest.raises(ReferenceDataError) as raised:
+        reference_data.load_reception_centres(apps, path=path)
+    assert (raised.value.row, raised.value.field) == (2, "time_zone")
+    assert not ReceptionCentre.objects.filter(name="Centro X").exists()
+
+
 def test_every_reception_centre_lies_in_a_subdivision_of_its_own_country() -> None:
     centres = ReceptionCentre.objects.select_related("subdivision", "operator")
     assert centres.exists()

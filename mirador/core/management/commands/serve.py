@@ -1,13 +1,17 @@
-"""`mirador serve`: serve Mirador with waitress on MIRADOR_HOST:MIRADOR_PORT.
+"""`mirador serve`: serve Mirador on MIRADOR_HOST:MIRADOR_PORT.
 
-Static files are served by whitenoise inside the application, so this one process is all the
-embedded set-up needs; production runs several of them behind a reverse proxy.
+Static files are served by whitenoise inside the application, so one process is all the
+embedded set-up needs: waitress, `--threads` requests at once. Python runs one request at a
+time per process, however many threads, so production uses every core with several processes
+on the one port (MIRADOR_WEB_PROCESSES, `--processes`): gunicorn's master process forks them
+(its threaded workers, `--threads` each), restarts one that dies and stops them all on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import importlib
 import signal
 import socket
 import sys
@@ -24,6 +28,10 @@ from mirador import config
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_THREADS = 8
+DEFAULT_PROCESSES = 1
+# A worker that has not reported for this long is restarted (gunicorn's timeout); a request
+# may take that long, e.g. a large page under load.
+WORKER_TIMEOUT_SECONDS = 120
 
 PORT_IN_USE = _(
     "Port {port} on {host} is already in use by another program: stop that program, or choose "
@@ -89,10 +97,32 @@ def run_server(
     command: str,
     stdout: Any,
     task_worker: bool | None = None,
+    processes: int = DEFAULT_PROCESSES,
 ) -> None:
-    """Serve until interrupted. With `task_worker` (by default outside production), background
-    tasks (imports) run in a thread of this process; production runs `mirador worker`."""
+    """Serve until interrupted. With `task_worker` (by default outside production, with one
+    process), background tasks (imports) run in a thread of this process; production, and
+    several processes, run `mirador worker`."""
     from waitress.server import create_server  # type: ignore[import-untyped, unused-ignore]
+
+    shown_host = f"[{host}]" if ":" in host else host
+    running = str(_("Mirador is running at http://{host}:{port}/ (press Ctrl+C to stop).")).format(
+        host=shown_host, port=port
+    )
+    if processes > 1:
+        from django.db import connections
+
+        # The workers are forked from this process: none may inherit its connections.
+        connections.close_all()
+        run_processes(
+            application="mirador.wsgi:application",
+            host=host,
+            port=port,
+            threads=threads,
+            processes=processes,
+            stdout=stdout,
+            announce=running,
+        )
+        return
 
     from mirador.wsgi import application
 
@@ -100,12 +130,7 @@ def run_server(
         server = create_server(application, host=host, port=port, threads=threads, ident="Mirador")
     except OSError as error:
         raise _listen_error(host, port, error, command=command) from None
-    shown_host = f"[{host}]" if ":" in host else host
-    stdout.write(
-        str(_("Mirador is running at http://{host}:{port}/ (press Ctrl+C to stop).")).format(
-            host=shown_host, port=port
-        )
-    )
+    stdout.write(running)
     stdout.flush()
     if task_worker if task_worker is not None else not settings.PRODUCTION:
         from mirador.flows.tasks import start_worker_thread
@@ -121,6 +146,50 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     sys.exit(0)
 
 
+def run_processes(
+    *,
+    application: str,
+    host: str,
+    port: int,
+    threads: int,
+    processes: int,
+    stdout: Any,
+    announce: str = "",
+) -> None:
+    """Serve the WSGI `application` ("module:attribute") from `processes` worker processes
+    of `threads` threads each, forked by gunicorn's master process, until SIGTERM or Ctrl+C.
+    Each worker imports the application itself (nothing is shared across the fork, database
+    connections least of all). No access log: URLs of the API carry filters."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            shown_host = f"[{host}]" if ":" in host else host
+            for name, value in {
+                "bind": [f"{shown_host}:{port}"],
+                "workers": processes,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": WORKER_TIMEOUT_SECONDS,
+                "keepalive": 60,
+                "proc_name": "mirador",
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "control_socket_disable": True,
+            }.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            module, _separator, attribute = application.partition(":")
+            return getattr(importlib.import_module(module), attribute)
+
+    if announce:
+        stdout.write(announce)
+        stdout.flush()
+    _Server().run()
+
+
 class Command(BaseCommand):
     help = gettext(
         "Serve Mirador on MIRADOR_HOST (default 127.0.0.1) and MIRADOR_PORT (default 8000)."
@@ -131,7 +200,16 @@ class Command(BaseCommand):
             "--threads",
             type=int,
             default=DEFAULT_THREADS,
-            help=gettext("Requests served at once (default %(default)s)."),
+            help=gettext("Requests served at once by each process (default %(default)s)."),
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help=gettext(
+                "Web processes on the port, for a machine with several cores (default: "
+                "MIRADOR_WEB_PROCESSES, else 1)."
+            ),
         )
         parser.add_argument(
             "--task-worker",
@@ -144,10 +222,28 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, threads: int, task_worker: bool | None = None, **options: Any
+        self,
+        *args: Any,
+        threads: int,
+        processes: int | None = None,
+        task_worker: bool | None = None,
+        **options: Any,
     ) -> None:
         if threads < 1:
             raise CommandError(_("--threads must be 1 or more."))
+        if processes is None:
+            try:
+                processes = config.env_int(
+                    "MIRADOR_WEB_PROCESSES", DEFAULT_PROCESSES, minimum=1, maximum=64
+                )
+            except config.ConfigurationError as error:
+                raise CommandError(str(error)) from None
+        if processes < 1:
+            raise CommandError(_("--processes must be 1 or more."))
+        if processes > 1 and task_worker:
+            raise CommandError(
+                _("Background tasks run in one process: with --processes, run `mirador worker`.")
+            )
         host, port = server_address()
         ensure_port_free(host, port, command="serve")
         run_server(
@@ -157,4 +253,5 @@ class Command(BaseCommand):
             command="serve",
             stdout=self.stdout,
             task_worker=task_worker,
+            processes=processes,
         )

@@ -15,23 +15,24 @@ What it does:
    loads the reference data) and collects the static files, as docs/operations.md asks of
    production.
 2. Through the real services, as a Honduran reception officer at a Honduran airport centre,
-   on one day (yesterday): manifests of 150 passengers each (flights from the United States)
-   for 60% of the arrivals, registered from their manifest rows (the last 25 of each flight
-   left expected), and walk-ins for the rest, all returnees of the demo generator
-   (`people.demo`) with their documents, consents and repeat-return keys; food given to
-   every other adult (a child's record is the protection officer's). Unaccompanied children
-   among them raise protection alerts.
-3. Serves Mirador as `mirador serve` does (waitress, 8 threads, production settings, DEBUG
-   off) and, signed in as the officer (a session), loads over loopback: the centre's day
-   page /reception/<centre>/?date=<day>, its second page of arrivals, and the API's day
+   on one day (yesterday at the centre, a day in its own time zone): manifests of 150
+   passengers each (flights from the United States) for 60% of the arrivals, registered
+   from their manifest rows (the last 25 of each flight left expected), and walk-ins for
+   the rest, all returnees of the demo generator (`people.demo`) with their documents,
+   consents and repeat-return keys; food given to every other adult (a child's record is
+   the protection officer's). Unaccompanied children among them raise protection alerts.
+3. Serves Mirador with `mirador serve` as production does (one web process per core,
+   `--processes`, 8 threads each, production settings, DEBUG off) and, signed in as the
+   officer (a session), loads the centre's day page /reception/<centre>/?date=<day> over
+   loopback before the tables are analysed (for information: autovacuum is off on this
+   machine's PostgreSQL, so nothing analyses what the load filled, and the planner takes the
+   tables for nearly empty).
+4. ANALYZE, as docs/operations.md asks after a large load (and as autovacuum does in
+   production), then loads: the day page, its second page of arrivals, and the API's day
    summary /api/v1/returns/centres/<centre>/day?day=<day>; `--repeat` times each after two
    loads to warm up, one at a time. Baseline, in the same run and the same way: GET
    /api/v1/auth/me, the cheapest signed-in request (middleware, authentication, one small
-   JSON answer).
-4. Autovacuum is off on this machine's PostgreSQL, so nothing analyses the tables the load
-   filled: the planner takes them for nearly empty. The day page is loaded again after an
-   ANALYZE (what autovacuum does in production after such a load); both are printed, and the
-   goal is judged on each.
+   JSON answer). The goal is judged on the analysed day page.
 5. Counts the SQL queries of each request, through Django's test client in this process
    (the same settings and database).
 6. Drops the database if it created it.
@@ -107,8 +108,9 @@ def _passenger_row(walkin: Walkin) -> dict[str, str]:
     }
 
 
-def set_up(*, arrivals: int, day: datetime.date) -> dict[str, Any]:
-    """The officer, the centre and the day's arrivals, through the real services."""
+def set_up(*, arrivals: int) -> dict[str, Any]:
+    """The officer, the centre and the day's arrivals (yesterday at the centre), through the
+    real services."""
     import django
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "mirador.settings"
@@ -156,7 +158,8 @@ def set_up(*, arrivals: int, day: datetime.date) -> dict[str, Any]:
     countries = {country.pk: country for country in Country.objects.all()}
     people = list(walkins(arrivals * 2, seed=2027, subdivisions=subdivisions))
     rng = random.Random(5)
-    start = datetime.datetime.combine(day, datetime.time(6, 0), tzinfo=datetime.UTC)
+    day = centre.today() - datetime.timedelta(days=1)
+    start = datetime.datetime.combine(day, datetime.time(6, 0), tzinfo=centre.zone)
     from_manifests = round(arrivals * MANIFEST_SHARE)
     registered_per_flight = PASSENGERS_PER_FLIGHT - LEFT_EXPECTED_PER_FLIGHT
     flights = math.ceil(from_manifests / registered_per_flight)
@@ -250,6 +253,7 @@ def set_up(*, arrivals: int, day: datetime.date) -> dict[str, Any]:
         "session_key": session.session_key,
         "arrivals": stored,
         "officer_id": officer.pk,
+        "day": day,
     }
 
 
@@ -313,11 +317,11 @@ def main() -> int:
     parser.add_argument("--arrivals", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=30, help="timed loads of each request")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     arguments = parser.parse_args()
 
     url = arguments.database_url
     created = ensure_database(url)
-    day = datetime.datetime.now(tz=datetime.UTC).date() - datetime.timedelta(days=1)
     mirador = None
     try:
         with tempfile.TemporaryDirectory(prefix="mirador-bench-") as work:
@@ -331,10 +335,18 @@ def main() -> int:
                     stdout=subprocess.DEVNULL,
                 )
             os.environ.update(environment)
-            setup = set_up(arrivals=arguments.arrivals, day=day)
+            setup = set_up(arrivals=arguments.arrivals)
+            day = setup["day"]
             log = Path(work) / "mirador.log"
             mirador = subprocess.Popen(  # noqa: S603 (our own command)
-                [str(MIRADOR), "serve", "--threads", str(arguments.threads)],
+                [
+                    str(MIRADOR),
+                    "serve",
+                    "--threads",
+                    str(arguments.threads),
+                    "--processes",
+                    str(arguments.processes),
+                ],
                 env=environment,
                 stdout=log.open("wb"),
                 stderr=subprocess.STDOUT,
@@ -347,6 +359,20 @@ def main() -> int:
                 "day_page_2": f"/reception/{centre}/?date={day.isoformat()}&page=2",
                 "api_day_summary": f"/api/v1/returns/centres/{centre}/day?day={day.isoformat()}",
             }
+            # Autovacuum is off on this machine's PostgreSQL (`SHOW autovacuum`), so the
+            # tables were never analysed: the planner sees them as nearly empty. The day page
+            # as the load left them, for information; then what docs/operations.md asks of
+            # operators after a large load (and production's autovacuum does), and the
+            # measured requests.
+            times, _size = timed_get(
+                port, paths["day_page"], setup["session_key"], arguments.repeat
+            )
+            unanalysed = {
+                "p50_ms": round(_percentile(times, 0.5), 1),
+                "p95_ms": round(_percentile(times, 0.95), 1),
+                "max_ms": round(max(times), 1),
+            }
+            autovacuum = _analyse(url)
             results: dict[str, dict[str, float]] = {}
             for name, path in paths.items():
                 times, size = timed_get(port, path, setup["session_key"], arguments.repeat)
@@ -356,19 +382,6 @@ def main() -> int:
                     "max_ms": round(max(times), 1),
                     "bytes": size,
                 }
-            # Autovacuum is off on this machine's PostgreSQL (`SHOW autovacuum`), so the
-            # tables above were never analysed: the planner sees them as nearly empty. What
-            # production's autovacuum would do after such a load, done by hand, then the day
-            # page again.
-            autovacuum = _analyse(url)
-            times, _size = timed_get(
-                port, paths["day_page"], setup["session_key"], arguments.repeat
-            )
-            analysed = {
-                "p50_ms": round(_percentile(times, 0.5), 1),
-                "p95_ms": round(_percentile(times, 0.95), 1),
-                "max_ms": round(max(times), 1),
-            }
             stop(mirador)
             counts = query_counts(setup["officer_id"], paths)
     finally:
@@ -377,36 +390,38 @@ def main() -> int:
         if created:
             drop_database(url)
 
-    for name, figures in results.items():
+    for name, measured in results.items():
         print(
-            f"{name}: p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, "
-            f"max {figures['max_ms']:.1f} ms, {counts[name]} SQL queries, "
-            f"{figures['bytes']} bytes"
+            f"{name}: p50 {measured['p50_ms']:.1f} ms, p95 {measured['p95_ms']:.1f} ms, "
+            f"max {measured['max_ms']:.1f} ms, {counts[name]} SQL queries, "
+            f"{measured['bytes']} bytes"
         )
     print(
-        f"day_page after ANALYZE (autovacuum {autovacuum}): p50 {analysed['p50_ms']:.1f} ms, "
-        f"p95 {analysed['p95_ms']:.1f} ms, max {analysed['max_ms']:.1f} ms"
+        f"day_page before ANALYZE (autovacuum {autovacuum}, for information): p50 "
+        f"{unanalysed['p50_ms']:.1f} ms, p95 {unanalysed['p95_ms']:.1f} ms, max "
+        f"{unanalysed['max_ms']:.1f} ms"
     )
     page = results["day_page"]
     met = page["p95_ms"] < GOAL_MS
-    met_analysed = analysed["p95_ms"] < GOAL_MS
     print(
-        f"The day page of {setup['arrivals']} arrivals: p95 {page['p95_ms']:.1f} ms as the "
-        f"registrations left the database (goal under {GOAL_MS:.0f} ms: "
-        f"{'met' if met else 'NOT met'}), {analysed['p95_ms']:.1f} ms once analysed "
-        f"({'met' if met_analysed else 'NOT met'}); p50 "
-        f"{page['p50_ms'] / results['baseline_me']['p50_ms']:.1f} times the baseline's"
+        f"The day page of {setup['arrivals']} arrivals, analysed: p50 {page['p50_ms']:.1f} ms, "
+        f"p95 {page['p95_ms']:.1f} ms (goal under {GOAL_MS:.0f} ms: "
+        f"{'met' if met else 'NOT met'}); p50 "
+        f"{page['p50_ms'] / results['baseline_me']['p50_ms']:.1f} times the baseline's; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     figures: dict[str, Any] = {
         "arrivals": setup["arrivals"],
         "repeat": arguments.repeat,
         **{name: {**values, "queries": counts[name]} for name, values in results.items()},
         "day_page_over_baseline_p50": round(page["p50_ms"] / results["baseline_me"]["p50_ms"], 2),
-        "day_page_analysed": analysed,
+        "day_page_before_analyze": unanalysed,
         "autovacuum": autovacuum,
+        "server_processes": arguments.processes,
+        "cores": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "goal_ms": GOAL_MS,
         "goal_met": met,
-        "goal_met_analysed": met_analysed,
     }
     print(json.dumps(figures))
     return 0

@@ -19,14 +19,19 @@ What it does:
    registers `--earlier` earlier returns at a Honduran airport centre (adults of the demo
    generator, `people.demo`, with consent to tracing, so that their blocking keys are
    stored and the candidate search finds them).
-2. Serves Mirador as `mirador serve` does (waitress, `--threads` threads, default 8, the
-   same as `mirador serve`) in production settings (MIRADOR_MODE=production, DEBUG off, a
+   The tables are then analysed, as docs/operations.md asks after a large load (this
+   machine's PostgreSQL runs without autovacuum).
+2. Serves Mirador with `mirador serve` as docs/operations.md tells production to: one web
+   process per core (`--processes`, default this machine's cores; gunicorn's master with
+   threaded workers of `--threads` threads, default 8, the same as `mirador serve`; with
+   one process, waitress), in production settings (MIRADOR_MODE=production, DEBUG off, a
    secret key, allowed hosts, PostgreSQL with connections kept 60 s); two-factor
    authentication is off, as in the demo, so that the officers get their API tokens
    (POST /api/v1/auth/token) with a password.
 3. Serves the bare site (benchmarks/bare_site: no middleware, one view that inserts the
-   request's JSON into a one-table database) the same way: waitress, the same threads, the
-   same PostgreSQL server, connections kept 60 s.
+   request's JSON into a one-table database) the same way, through the same function of
+   `mirador serve`: the same server, processes and threads, the same PostgreSQL server,
+   connections kept 60 s.
 4. Load: 32 client threads in this process (a separate process from either server), each
    with one keep-alive HTTP/1.1 connection on loopback. A registration is what the desk
    does for a walk-in who consents to tracing and matching: POST
@@ -343,7 +348,14 @@ def set_up(*, earlier: int, fresh: int, clients: int) -> Setup:
         flush=True,
     )
     connections.close_all()
+    analyse(os.environ["MIRADOR_DATABASE_URL"])
     return Setup(centre_id=str(centre.pk), usernames=usernames, earlier=registered, fresh=rest)
+
+
+def analyse(url: str) -> None:
+    """ANALYZE the database, as docs/operations.md asks after a large load."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
 
 
 # --- Load ------------------------------------------------------------------------------------
@@ -688,7 +700,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=8, help="server threads (mirador serve's)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per server process (mirador serve's)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes, one per core as docs/operations.md says (default: the cores)",
+    )
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds measured")
     parser.add_argument("--earlier", type=int, default=1000, help="earlier returns registered")
@@ -725,14 +745,29 @@ def main() -> int:
             )
             logs = Path(work)
             bare = subprocess.Popen(  # noqa: S603 (our own command)
-                [str(PYTHON), "-m", "bare_site", "serve", str(bare_port), str(arguments.threads)],
+                [
+                    str(PYTHON),
+                    "-m",
+                    "bare_site",
+                    "serve",
+                    str(bare_port),
+                    str(arguments.threads),
+                    str(arguments.processes),
+                ],
                 env=bare_environment,
                 stdout=(logs / "bare.log").open("wb"),
                 stderr=subprocess.STDOUT,
             )
             processes.append(bare)
             mirador = subprocess.Popen(  # noqa: S603 (our own command)
-                [str(MIRADOR), "serve", "--threads", str(arguments.threads)],
+                [
+                    str(MIRADOR),
+                    "serve",
+                    "--threads",
+                    str(arguments.threads),
+                    "--processes",
+                    str(arguments.processes),
+                ],
                 env=environment,
                 stdout=(logs / "mirador.log").open("wb"),
                 stderr=subprocess.STDOUT,
@@ -744,7 +779,8 @@ def main() -> int:
             workload = Workload(setup, seed=7)
             load = {"warmup": arguments.warmup, "duration": arguments.duration}
             print(
-                f"{arguments.clients} clients, {arguments.threads} server threads, "
+                f"{arguments.clients} clients, {arguments.processes} server processes of "
+                f"{arguments.threads} threads each (both sites), "
                 f"{arguments.warmup:.0f} s warm-up, {arguments.duration:.0f} s measured each.",
                 flush=True,
             )
@@ -812,7 +848,10 @@ def main() -> int:
     )
     figures: dict[str, Any] = {
         "clients": arguments.clients,
+        "server_processes": arguments.processes,
         "server_threads": arguments.threads,
+        "cores": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "duration_s": arguments.duration,
         "bare": bare_result.summary(),
         "mirador": desk.summary(),

@@ -1,6 +1,7 @@
-"""`python -m bare_site create-table` or `python -m bare_site serve PORT THREADS`, with
-benchmarks/ on PYTHONPATH and BARE_DATABASE_URL set. Serving is mirador.core's
-`run_server` path without Mirador: waitress's create_server with the same thread count."""
+"""`python -m bare_site create-table` or `python -m bare_site serve PORT THREADS [PROCESSES]`,
+with benchmarks/ on PYTHONPATH and BARE_DATABASE_URL set. Serving is `mirador serve`'s without
+Mirador: with one process waitress's create_server with the same thread count, as
+`run_server` does; with several, `run_processes` itself (gunicorn's threaded workers)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def main() -> None:
         from bare_site.wsgi import application
 
         port, threads = int(sys.argv[2]), int(sys.argv[3])
+        processes = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+        if processes > 1:
+            from mirador.core.management.commands.serve import run_processes
+
+            run_processes(
+                application="bare_site.wsgi:application",
+                host="127.0.0.1",
+                port=port,
+                threads=threads,
+                processes=processes,
+                stdout=sys.stdout,
+            )
+            return
         server = create_server(application, host="127.0.0.1", port=port, threads=threads)
         print(f"bare site on 127.0.0.1:{port}", flush=True)
         server.run()

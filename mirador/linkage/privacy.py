@@ -14,16 +14,21 @@ The encoding of a record (see docs/private-linkage.md for why each measure is th
    swapped surnames give the same tokens), the year, month and day of birth and the day and month
    as an unordered pair (a swapped day and month still agree on it), sex, bigrams of the
    document number.
-3. Blocks: each record is placed in up to six blocks (surname by sound with the year, for each
-   surname; given name by sound with the year; given name and each surname by sound; the full
-   date with day and month unordered). A block's id is a keyed hash of the key cut to
-   `bucket_bits` bits, so that each block mixes several values and its size says little.
-4. One record-level Bloom filter (a CLK) per record and block, salted with the block: each token's
+3. Blocks: each record is placed in up to seven blocks (a surname by sound with the year, for
+   each surname; the given name by sound with the year; the given name and each surname by
+   sound; the full date with day and month unordered; the document number). A block's id is a
+   keyed hash of its values cut to `bucket_bits` bits, so that each block mixes several values
+   and its size says little.
+4. One encoding per record and block: four Bloom filters side by side (given names, surnames,
+   date of birth with sex, document), salted with the block: each token's
    `k` bit positions come from BLAKE2b keyed with a key derived from the agreement's key, over
    the block, the field and the token (independent positions, not double hashing). The same name
    sets different bits in different blocks, so the frequency of a bit pattern across the whole
    file means nothing, and the records sharing one mapping (one block) are too few to mine.
-5. Nothing else leaves: no name, no date, no unkeyed hash of either, no key (the schema carries
+5. Matching compares the encodings of each shared block (Dice of each filter on packed bits),
+   keeps each pair of records' best Dice per filter, and estimates a Fellegi-Sunter model of
+   their levels by expectation maximisation, as the plaintext engine does.
+6. Nothing else leaves: no name, no date, no unkeyed hash of either, no key (the schema carries
    only a keyed fingerprint of it).
 """
 
@@ -442,46 +447,59 @@ def encode(
     engine's InputError on bad input (empty, a missing column, a bad date), naming the row."""
     schema = schema or EncodingSchema()
     frame = records if prepared else engine.prepare(records)
-    ids: list[str] = []
-    blocks: list[int] = []
-    # Each distinct (salt, field, token) once; rows hold their numbers.
-    item_number: dict[tuple[int, str, str], int] = {}
-    token_rows: list[int] = []
-    token_items: list[int] = []
+    # Per record: its tokens (numbered once over the file) and its blocks; per row (a record in
+    # a block): the record and the salt. Only the distinct (salt, token) are hashed.
+    token_names: dict[tuple[str, str], int] = {}
+    record_token_codes: list[int] = []
+    tokens_per_record: list[int] = []
+    row_record: list[int] = []
+    row_block: list[int] = []
     block_cache: dict[tuple[str, str], int] = {}
     unblocked = 0
-    for row in frame[list(ENCODED_INPUT)].to_dict("records"):
+    for number, row in enumerate(frame[list(ENCODED_INPUT)].to_dict("records")):
         tokens = record_tokens(row, q=schema.qgram)
         kinds = record_blocks(row, schema.blocks)
+        tokens_per_record.append(len(tokens) if kinds else 0)
         if not kinds:
             unblocked += 1
-            ids.append(str(row["record_id"]))
-            blocks.append(NO_BLOCK)
+            row_record.append(number)
+            row_block.append(NO_BLOCK)
             continue
+        record_token_codes.extend(token_names.setdefault(t, len(token_names)) for t in tokens)
         for kind, value in kinds:
             block = block_cache.get((kind, value))
             if block is None:
-                block = block_id(key, schema, kind, value)
-                block_cache[(kind, value)] = block
-            salt = block if schema.salted else 0
-            row_number = len(ids)
-            for field_name, token in tokens:
-                item = (salt, field_name, token)
-                number = item_number.get(item)
-                if number is None:
-                    number = item_number[item] = len(item_number)
-                token_items.append(number)
-            token_rows.extend([row_number] * len(tokens))
-            ids.append(str(row["record_id"]))
-            blocks.append(block)
-    table, k = _hash_positions(key, schema, list(item_number))
-    numbers = np.asarray(token_items, dtype=np.int64)
+                block = block_cache[(kind, value)] = block_id(key, schema, kind, value)
+            row_record.append(number)
+            row_block.append(block)
+    rows_of_record = np.asarray(row_record, dtype=np.int64)
+    blocks = np.asarray(row_block, dtype=np.uint32)
+    counts = np.asarray(tokens_per_record, dtype=np.int64)
+    first_token = np.cumsum(counts) - counts
+    # Every (row, token of the row's record).
+    per_row = counts[rows_of_record]
+    token_row = np.repeat(np.arange(len(rows_of_record)), per_row)
+    offset = np.arange(int(per_row.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(per_row) - per_row, per_row
+    )
+    codes = np.asarray(record_token_codes, dtype=np.int64)
+    token_code = codes[first_token[rows_of_record][token_row] + offset]
+    salts = blocks.astype(np.int64) if schema.salted else np.zeros(len(blocks), dtype=np.int64)
+    combined = salts[token_row] * max(len(token_names), 1) + token_code
+    distinct, numbers = np.unique(combined, return_inverse=True)
+    names = list(token_names)
+    items = [
+        (int(value // max(len(names), 1)), *names[int(value % max(len(names), 1))])
+        for value in distinct
+    ]
+    table, k = _hash_positions(key, schema, items)
     used = np.arange(table.shape[1])[None, :] < k[numbers, None]
     positions = table[numbers][used]
-    rows = np.repeat(np.asarray(token_rows, dtype=np.int64), k[numbers])
+    rows = np.repeat(token_row, k[numbers])
+    ids = frame[engine.RECORD_ID].astype(str).to_numpy(dtype=object)[rows_of_record]
     return EncodedRecords(
-        record_ids=np.array(ids, dtype=object),
-        blocks=np.array(blocks, dtype=np.uint32),
+        record_ids=ids,
+        blocks=blocks,
         bits=pack(rows, positions, len(ids), schema.filter_bits),
         schema=schema,
         fingerprint=key.fingerprint,

@@ -730,7 +730,9 @@ def _dead_missing_on_territory(
         period__gte=window.start,
         period__lte=window.end,
     ).values_list("location", "route", "origins", "dead", "missing", "batch_id")
-    wanted = set(members)
+    # Every member's incidents, whichever members are asked for: the table, and so its
+    # suppressions, is the same for the list and for each profile.
+    wanted = {country.pk for country in member_countries()} | set(members)
     for location, route, origins, dead, missing, batch in incidents.iterator(chunk_size=5000):
         territory = incident_country(location or "")
         if territory not in wanted:
@@ -1058,7 +1060,8 @@ class MemberSummary:
 
 
 def members_summary() -> list[MemberSummary]:
-    """Every member with its roles, for the list of profiles."""
-    countries = member_countries()
+    """Every member with its roles, for the list of profiles, by name in the language of the
+    request."""
+    countries = sorted(member_countries(), key=lambda country: country.name)
     roles = member_roles(countries)
     return [MemberSummary(country=country, roles=roles[country.pk]) for country in countries]

@@ -8,7 +8,7 @@ stored through the returns services (so they are validated and audited like real
   with assistance given (no person is added: the registry's size stays the demo's --size);
 - tomorrow: two extraordinary buses from Mexico at the Belén centre for families and
   children, more passengers than its daily capacity, so the capacity warning shows;
-- the past two and a half years: earlier returns of persons of the registry, some of them
+- the past two years and more: earlier returns of persons of the registry, some of them
   back again, so that the observatory shows persons beside events and a re-return rate
   (returns.demo_history).
 
@@ -21,8 +21,6 @@ import datetime
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from django.utils import timezone
 
 from mirador.accounts.models import User
 from mirador.core.models import Country, ReceptionCentre, Subdivision
@@ -107,8 +105,12 @@ def _registry_row(person: Person) -> dict[str, str]:
     }
 
 
-def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+def _at(
+    day: datetime.date, hour: int, minute: int = 0, *, centre: ReceptionCentre
+) -> datetime.datetime:
+    """`hour`:`minute` on `day` at `centre`, in its time zone (the demo's centres are all in
+    Honduras, so one clock serves them all)."""
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=centre.zone)
 
 
 def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResult:
@@ -121,7 +123,8 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
     )
     if officer is None or airport is None or border is None or family_centre is None:
         return ReturnsDemoResult(0, 0, 0)
-    today = today or timezone.localdate()
+    # Today at the centres, whose days the pages count in their own time zone.
+    today = today or airport.today()
     rng = random.Random(DEMO_SEED)
     united_states = Country.objects.get(pk="US")
     mexico = Country.objects.get(pk="MX")
@@ -161,7 +164,9 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
     arrivals = 0
     for index, returnee_record in enumerate(registry):
         day = today - datetime.timedelta(days=PAST_DAYS - index // PAST_ARRIVALS_PER_DAY)
-        arrived_at = _at(day, 9 + (index % PAST_ARRIVALS_PER_DAY) // 3, 5 * (index % 12))
+        arrived_at = _at(
+            day, 9 + (index % PAST_ARRIVALS_PER_DAY) // 3, 5 * (index % 12), centre=airport
+        )
         arrival = arrival_register(
             actor=officer,
             centre=airport,
@@ -205,7 +210,7 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
             means="air",
             reference="ICE-DEMO-1401",
             kind=ManifestKind.SCHEDULED,
-            expected_at=_at(today, 15, 30),
+            expected_at=_at(today, 15, 30, centre=airport),
             passengers=flight_rows,
         ),
         manifest_create(
@@ -214,7 +219,7 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
             sending_country=mexico,
             means="land",
             reference="INM-BUS-0718",
-            expected_at=_at(today, 11),
+            expected_at=_at(today, 11, centre=border),
             passengers=[_row(p) for p in rest[:BUS_PASSENGERS]],
         ),
     ]
@@ -230,7 +235,9 @@ def returns_demo_load(*, today: datetime.date | None = None) -> ReturnsDemoResul
                 means="land",
                 reference=f"INM-BUS-EXT-{bus + 1}",
                 kind=ManifestKind.EXTRAORDINARY,
-                expected_at=_at(today + datetime.timedelta(days=1), 8 + 6 * bus),
+                expected_at=_at(
+                    today + datetime.timedelta(days=1), 8 + 6 * bus, centre=family_centre
+                ),
                 passengers=[_row(p) for p in chunk],
             )
         )

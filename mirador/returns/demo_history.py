@@ -1,4 +1,4 @@
-"""Two and a half years of earlier returns for the demo's Honduran reception centres, so that
+"""Earlier returns, from two years ago, for the demo's Honduran reception centres, so that
 the observatory shows persons beside events and a re-return rate whose follow-up is over
 (mirador.returns.persons_returned): some persons of the demo registry came back from the
 United States by air (San Pedro Sula) or from Mexico by land (Omoa), and some of them came
@@ -23,13 +23,15 @@ from mirador.people.selectors import people_visible_to
 from mirador.returns.services import arrival_register
 
 HISTORY_SEED = 2015  # the year of the Declaration's commitment to monitor reintegration
-# At most this many persons, and one in eight of the registry's Honduran adults (a small
+# At most this many persons, and one in five of the registry's Honduran adults (a small
 # registry, as in the tests, gets a short history).
-HISTORY_PERSONS = 300
-HISTORY_SHARE_OF_REGISTRY = 8
+HISTORY_PERSONS = 400
+HISTORY_SHARE_OF_REGISTRY = 5
 # The registry's first persons (by name) are the returns demo's own past-days arrivals.
 SKIP_PERSONS = 40
-EARLIEST_MONTHS_AGO = 30
+# From the first of January two years before this one: whole calendar years, so that no year
+# has so few persons that its figures, and with them the next year's, are withheld.
+YEARS_BACK = 2
 # Shares of persons who came back again, and of those who came back a third time.
 RETURNED_AGAIN_SHARE = 0.3
 THIRD_RETURN_SHARE = 0.3
@@ -62,7 +64,7 @@ def returns_history_demo_load(
             SKIP_PERSONS : SKIP_PERSONS + wanted
         ]
     )
-    earliest = today - datetime.timedelta(days=EARLIEST_MONTHS_AGO * 30)
+    earliest = datetime.date(today.year - YEARS_BACK, 1, 1)
     span = (today - earliest).days - 30  # the first return at least a month ago
     arrivals = 0
     for number, person in enumerate(persons):

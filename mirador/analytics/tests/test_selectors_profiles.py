@@ -301,6 +301,17 @@ def test_transit_on_its_territory_leaves_out_the_routes_that_lead_to_it(
     assert on_territory["MX"] >= 10 and mexico.value and mexico.value > 0
 
 
+def test_the_list_and_each_profile_publish_the_same_figures(
+    iom_batch: ImportBatch, cbp_batch: ImportBatch, population_batch: ImportBatch
+) -> None:
+    def figures(roles: list[profiles.RoleResult]) -> list[tuple[object, ...]]:
+        return [(f.spec.code, f.value, f.at_least, f.meets) for role in roles for f in role.figures]
+
+    for member in profiles.members_summary():
+        profile = profiles.country_profile(code=member.country.pk)
+        assert figures(profile.roles) == figures(member.roles), member.country.pk
+
+
 def test_an_incidents_country_is_the_one_its_location_names_last() -> None:
     locate = profiles.incident_country
     assert locate("Pima County Office of the Medical Examiner, Arizona, USA (see coordinates)") == (

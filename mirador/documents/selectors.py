@@ -63,6 +63,8 @@ def document_requests_visible_to(*, user: AnyUser | None) -> QuerySet[DocumentRe
     ).values("pk")
     return DocumentRequest.objects.filter(pk__in=visible).select_related(
         "person",
+        # Whether the person is reported missing is part of the access rule asked per row.
+        "person__missing_person_report",
         "arrival__centre",
         "needed_by",
         "requested_by",

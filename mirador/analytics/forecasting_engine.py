@@ -22,18 +22,22 @@ How a series is forecast, and why:
 The backtest: origins at the end of the series minus 12, 15, 18 and 21 months (as many of
 them as leave at least `MIN_TRAINING_MONTHS` before the first); from each, 12 months are
 forecast (the medium term) and compared with what was published. Each model is fitted once,
-on the months before the first origin, and rolled forward over the later origins with its
-parameters unchanged (statsforecast's cross-validation without refitting): no model ever
-sees the months it is judged on, and a thousand series are backtested in minutes. The final
-forecast refits every model on the whole series.
+on the months before the first origin (where the automatic models also choose their form:
+ARIMA's orders, ETS's trend and season, Theta's variant), and rolled forward over the later
+origins with its parameters unchanged (statsforecast's `forward`): no model ever sees the
+months it is judged on. The final forecast keeps the form each model chose there and
+estimates every parameter again on the whole series (Theta, whose search is cheap, searches
+again); running AutoARIMA's search once rather than twice is most of what makes a thousand
+series with backtests fit in minutes. The backtest therefore judges the procedure that
+makes the forecast shown.
 
 MASE here is the mean absolute error of a model over every backtest month, divided by the
 mean absolute error of the seasonal naive forecast over the same months: below 1 is better
 than the baseline, and the baseline's own MASE is 1 by definition. (Hyndman and Koehler's
 MASE scales by the naive method's *in-sample* error; scaling by its error over the same
-out-of-sample months, their "relative MAE", answers the question the observatory asks:
-does the model beat the obvious guess where it counted.) A series whose seasonal naive
-forecast made no error at all (a constant series) has no MASE (None).
+out-of-sample months, what the forecasting literature calls the relative MAE, answers the
+question the observatory asks: does the model beat the obvious guess where it counted.) A
+series whose seasonal naive forecast made no error at all (a constant series) has no MASE.
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ def test_a_flight_expected_late_in_the_evening_is_expected_that_day(
 
 def test_a_day_with_a_daylight_saving_change_has_its_own_length() -> None:
     centre = ReceptionCentre(time_zone="America/New_York")
+
     def hours(day: datetime.date) -> datetime.timedelta:
         start, end = centre.day_bounds(day)
         return end.astimezone(datetime.UTC) - start.astimezone(datetime.UTC)

@@ -292,6 +292,7 @@ def test_the_demo_fills_the_observatory_from_the_samples_the_guide_and_its_own_a
         "missing-migrants",
         "migrant-stock",
         "returns-received",
+        "returns-persons",  # events, persons and re-returns of the demo's own arrivals
         "population",  # so that the demo shows rates per 100,000 inhabitants
     }
     rolled_up = Observation.objects.filter(batch__source="mirador-returns")

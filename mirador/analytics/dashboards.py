@@ -319,23 +319,27 @@ class FilterField:
     options: tuple[tuple[str, str], ...]  # (value, label); the first is "all"
     selected: tuple[str, ...]
 
-    @property
-    def selected_labels(self) -> list[str]:
-        labels = dict(self.options)
-        return [labels.get(value, value) for value in self.selected if value]
 
-
-# Fields that say how the page is drawn rather than which figures it counts.
-LAYOUT_FIELDS = ("period_type", BREAKDOWN, HORIZON)
-
-
-def selection_summary(fields: Sequence[FilterField]) -> list[tuple[str, str]]:
-    """(label, chosen) of each filter in force, for the line above the figures."""
-    return [
-        (field.label, ", ".join(field.selected_labels))
-        for field in fields
-        if field.name not in LAYOUT_FIELDS and field.selected_labels
-    ]
+def selection_summary(selection: DashboardSelection) -> list[tuple[str, str]]:
+    """(label, chosen) of each filter in force, for the line above the figures: the names of
+    the codes chosen only (the figures alone, asked when a filter changes, need no form)."""
+    declared = _declared(selection.dataset)
+    summary = []
+    for name, value in selection.params:
+        codes = value.split(",")
+        if name in ("start", "end"):
+            label = _("From") if name == "start" else _("To")
+            summary.append((str(label), ", ".join(period_label(code) for code in codes)))
+        elif name == "minors":
+            choices = {key: str(text) for key, text in MINORS_CHOICES}
+            chosen = "true" if codes[0].strip().lower() in selectors.TRUE_WORDS else "false"
+            summary.append((pgettext("dashboard", "Minors"), choices[chosen]))
+        elif name in declared:
+            names = names_of(declared[name], codes)
+            summary.append(
+                (dimension_label(declared[name]), ", ".join(names[code] for code in codes))
+            )
+    return summary
 
 
 def period_codes(dataset: Dataset) -> list[str]:

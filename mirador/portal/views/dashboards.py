@@ -64,6 +64,9 @@ def _respond(request: HttpRequest, page: str, context: dict[str, Any], *, url: s
     if _figures_only(request):
         response = render(request, f"portal/partials/{page}_figures.html", context)
         return push_url(response, url)
+    if page == "dataset":
+        # The form, on whole pages only: its options read what the dataset holds.
+        context["fields"] = dashboards.filter_fields(context["selection"])
     return render(request, f"portal/dashboard_{page}.html", context)
 
 
@@ -122,14 +125,12 @@ def dataset(request: HttpRequest, code: str) -> HttpResponse:
     except QueryError as error:
         return _refused(request, error, back=path)
     label = dashboards.dataset_label(found)
-    fields = dashboards.filter_fields(selection)
     context = {
         "dataset": found,
         "label": label,
         "selection": selection,
         "board": board,
-        "fields": fields,
-        "summary": dashboards.selection_summary(fields),
+        "summary": dashboards.selection_summary(selection),
         "series_chart": dashboards.chart_data(board.series, title=label),
         "breakdown_chart": (
             dashboards.breakdown_chart_data(board.breakdown) if board.breakdown else None

@@ -36,8 +36,9 @@ What it does:
    (`--small-rows`) shows whether memory grows with the file.
 4. Shows where the time goes on the database's side: the rows the import stored are
    exported and COPYed back, committed, into a bare table of the same columns, and into a
-   copy of flows_observation with its indexes, constraints and foreign keys (those it has). The
-   second is as fast as any import into the present schema can be, Python or not.
+   copy of flows_seriesvalue (one narrow row per figure, flows migration 0007) with its
+   primary key and checks. The second is about as fast as any import into the present schema
+   can be, Python or not.
 5. Removes what it added: the baseline table, and each import's batch and observations
    right after it is measured. A database it had to create (the default, mirador_bench) is
    dropped at the end; one that existed is kept, without the benchmark's rows.
@@ -84,31 +85,7 @@ FISCAL_MONTHS = ("OCT", "NOV", "DEC", "JAN", "FEB", "MAR", "APR", "MAY", "JUN", 
 BASELINE_TABLE = "benchmark_copy_baseline"
 MAPPED_TABLE = "benchmark_copy_mapped"
 # The columns flows.storage writes.
-MAPPED_COLUMNS = (
-    "dataset_id",
-    "batch_id",
-    "period",
-    "period_type",
-    "reporting_country",
-    "from_country",
-    "to_country",
-    "citizenship",
-    "sex",
-    "age_group",
-    "demographic",
-    "unaccompanied",
-    "means",
-    "subdivision",
-    "authority",
-    "encounter_type",
-    "component",
-    "route",
-    "cause",
-    "measure",
-    "value",
-    "source_sheet",
-    "source_row",
-)
+MAPPED_COLUMNS = ("series_id", "period", "value", "source_row")
 COPY_BLOCK = 1 << 20
 
 
@@ -310,47 +287,36 @@ def run_import(path: Path, environment: dict[str, str]) -> ImportRun:
 
 
 def copy_mapped_rows(url: str, path: Path, work: Path) -> tuple[float, float]:
-    """Where the time goes on the database's side: the rows the import stored (the mapped
-    columns), exported, then COPYed back (a) into a bare table shaped like flows_observation
-    and (b) into a copy of flows_observation with all its indexes, constraints and foreign
-    keys (those it has), each committed. Seconds of each."""
+    """Where the time goes on the database's side: the figures the import stored (the rows of
+    flows_seriesvalue, five narrow columns), exported, then COPYed back (a) into a bare table
+    of the same columns and (b) into a copy of flows_seriesvalue with its primary key and
+    checks, each committed. Seconds of each."""
     exported = work / "mapped-rows.tsv"
     columns = sql.SQL(", ").join(sql.Identifier(column) for column in MAPPED_COLUMNS)
     timings: list[float] = []
     with psycopg.connect(url) as connection:
-        (batch_id,) = connection.execute(
-            "SELECT id FROM flows_importbatch WHERE format_code = %s AND file_name = %s",
-            (FORMAT, path.name),
-        ).fetchone() or (None,)
         with (
             connection.cursor() as cursor,
             cursor.copy(
                 sql.SQL(
-                    "COPY (SELECT {} FROM flows_observation WHERE batch_id = %s) TO STDOUT"
+                    "COPY (SELECT {} FROM flows_seriesvalue WHERE series_id IN ("
+                    "SELECT s.id FROM flows_series s JOIN flows_importbatch b ON b.id = s.batch_id "
+                    "WHERE b.format_code = %s AND b.file_name = %s)) TO STDOUT"
                 ).format(columns),
-                (batch_id,),
+                (FORMAT, path.name),
             ) as copy,
             exported.open("wb") as handle,
         ):
             for block in copy:
                 handle.write(block)
         shapes = (
-            "CREATE TABLE {} (LIKE flows_observation INCLUDING DEFAULTS INCLUDING IDENTITY)",
-            "CREATE TABLE {} (LIKE flows_observation INCLUDING ALL)",
+            "CREATE TABLE {} (LIKE flows_seriesvalue INCLUDING DEFAULTS)",
+            "CREATE TABLE {} (LIKE flows_seriesvalue INCLUDING ALL)",
         )
         for shape in shapes:
             table = sql.Identifier(MAPPED_TABLE)
             connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
             connection.execute(sql.SQL(shape).format(table))
-            if "INCLUDING ALL" in shape:
-                # The foreign keys the real table has (LIKE copies none), as it has them.
-                for (definition,) in connection.execute(
-                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = 'flows_observation'::regclass AND contype = 'f'"
-                ).fetchall():
-                    connection.execute(
-                        sql.SQL("ALTER TABLE {} ADD {}").format(table, sql.SQL(definition))
-                    )
             connection.commit()
             started = time.perf_counter()
             with (
@@ -370,7 +336,8 @@ def copy_mapped_rows(url: str, path: Path, work: Path) -> tuple[float, float]:
 
 def remove_batches(url: str, path: Path) -> None:
     """Remove the batches the benchmark imported from `path` and every row that refers to
-    them (observations, and whatever else the schema links to a batch)."""
+    them (their series and figures, and whatever else the schema links to a batch), and the
+    partitions their figures were written into."""
     with psycopg.connect(url) as connection:
         batch_ids = [
             row[0]
@@ -381,6 +348,21 @@ def remove_batches(url: str, path: Path) -> None:
         ]
         if not batch_ids:
             return
+        # A large import's figures are a partition of their own (flows.storage): dropped whole.
+        for (partition,) in connection.execute(
+            """
+            SELECT DISTINCT tableoid::regclass::text FROM flows_seriesvalue
+            WHERE series_id IN (SELECT id FROM flows_series WHERE batch_id = ANY(%s))
+            """,
+            (batch_ids,),
+        ).fetchall():
+            if partition != "flows_seriesvalue_shared":
+                connection.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(partition)))
+        connection.execute(
+            "DELETE FROM flows_seriesvalue WHERE series_id IN "
+            "(SELECT id FROM flows_series WHERE batch_id = ANY(%s))",
+            (batch_ids,),
+        )
         references = connection.execute(
             """
             SELECT source.relname, attribute.attname
@@ -393,11 +375,6 @@ def remove_batches(url: str, path: Path) -> None:
               AND constraint_.confrelid = 'flows_importbatch'::regclass
             """
         ).fetchall()
-        # Observations refer to their batch without a database constraint (flows migration
-        # 0006): named here, first.
-        references = [("flows_observation", "batch_id")] + [
-            reference for reference in references if reference[0] != "flows_observation"
-        ]
         for table, column in references:
             connection.execute(
                 sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
@@ -445,7 +422,7 @@ def main() -> int:
     print(
         "The database's side alone, the stored rows COPYed back: into a bare table of the "
         f"same columns {figures['copy_mapped_bare_rows_per_s']:,.0f} rows/s; into a copy of "
-        "flows_observation (indexes, constraints, foreign keys) "
+        "flows_seriesvalue (its primary key and checks) "
         f"{figures['copy_mapped_real_table_rows_per_s']:,.0f} rows/s."
     )
     small = (

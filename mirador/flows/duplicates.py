@@ -11,17 +11,18 @@ the keys seen so far, each with the row it came from (12 bytes), are kept as sor
 
 - The key packs the period (its date's ordinal, 22 bits, enough for any date), then the period
   type (2 bits), then a number given to each distinct combination of the other dimensions, a
-  "series" (40 bits). A statistics table is a set of series over periods, so the series
-  dictionary holds rows / periods entries (12 000 for the benchmark's 5-million-row
-  CBP-format file), not one per row. It grows with the file only if nearly every row is a
-  series of its own (about 200 bytes a series); the key's 40 bits are never the limit.
+  "series" (40 bits; flows.series.SeriesRegistry numbers them, ignoring the sheet). A
+  statistics table is a set of series over periods, so the registry holds rows / periods
+  entries (12 000 for the benchmark's 5-million-row CBP-format file), not one per row. It
+  grows with the file only if nearly every row is a series of its own (about 200 bytes a
+  series); the key's 40 bits are never the limit.
 - The period comes first so that the keys of a file listed period by period (as statistics
   usually are) arrive in increasing ranges: a chunk is only searched in the runs whose range
   of keys overlaps its own, which for such a file is none but the newest.
-- Observations are checked in chunks of up to CHUNK_SIZE against the runs of keys already seen
-  (binary search, in C), before any of the chunk is passed on: a duplicate never reaches the
-  database, whose unique constraint would otherwise fail the whole write with an
-  IntegrityError instead of a report naming both rows.
+- Observations are checked a block at a time (flows.series.ObservationBlock) against the runs
+  of keys already seen (binary search, in C), before any of the block is passed on: a
+  duplicate never reaches the database, whose primary key would otherwise fail the whole
+  write with an IntegrityError instead of a report naming both rows.
 - Runs are merged as they grow (as in a log-structured merge tree) up to FROZEN_RUN keys. Past
   MEMORY_KEYS keys in memory (12 MiB), the oldest runs are written to a temporary file and
   only every SPARSE_EVERY-th key of each stays in memory, to find the stretch of the file a
@@ -31,11 +32,12 @@ the keys seen so far, each with the row it came from (12 bytes), are kept as sor
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -43,14 +45,14 @@ from django.utils.translation import gettext as _
 
 from mirador.flows.engine import ImportIssue, ParsedObservation, ReadResult
 from mirador.flows.models import OBSERVATION_DIMENSIONS
+from mirador.flows.series import (
+    ObservationBlock,
+    SeriesRegistry,
+    blocks_from_rows,
+    empty_block,
+    rows_from_blocks,
+)
 
-# Observations read before the chunk is checked and passed on: large enough for numpy to pay
-# off, small enough to hold (a few MiB).
-CHUNK_SIZE = 8_192
-# Until then a chunk is an eighth of the observations read so far (at least FIRST_CHUNK), so
-# that what is held back is a small part of what was read and storing a small file, with its
-# progress, still follows the reading.
-FIRST_CHUNK = 32
 # Runs of keys grow by merging up to this many keys (6 MiB), then stay as they are.
 FROZEN_RUN = 1 << 19
 # Keys kept in memory before the oldest runs go to a temporary file.
@@ -76,121 +78,119 @@ def combine_duplicates(
     result: ReadResult,
     file_name: str,
 ) -> Iterator[ParsedObservation]:
+    """`combine_duplicate_blocks` for a stream of single observations."""
+    registry = SeriesRegistry()
+    blocks = combine_duplicate_blocks(
+        blocks_from_rows(observations, registry),
+        registry,
+        sum_duplicates=sum_duplicates,
+        result=result,
+        file_name=file_name,
+    )
+    yield from rows_from_blocks(blocks, registry)
+
+
+def combine_duplicate_blocks(
+    blocks: Iterable[ObservationBlock],
+    registry: SeriesRegistry,
+    *,
+    sum_duplicates: bool,
+    result: ReadResult,
+    file_name: str,
+) -> Iterator[ObservationBlock]:
     """One observation per coordinates: a second row with the same coordinates is an error,
     or, when the mapping says so, its count is added to the first (which keeps its row).
 
-    Adding up keeps every distinct observation in a dictionary until the end, as totals are
-    only known then: about 400 bytes an observation, so it suits the files that ask for it
-    (incident lists, tens of thousands of rows) and stops fitting in a few hundred MiB beyond
-    about a million distinct coordinates. The error rule streams (see the module's docstring).
-    """
+    Adding up holds every observation until the end, as totals are only known then (32 bytes
+    an observation: it suits the files that ask for it, incident lists of tens of thousands of
+    rows). The error rule streams (see the module's docstring)."""
     if sum_duplicates:
-        totals: dict[tuple[Any, ...], ParsedObservation] = {}
-        for observation in observations:
-            key = (observation.period, observation.period_type, observation.coordinates)
-            earlier = totals.get(key)
-            totals[key] = (
-                observation
-                if earlier is None
-                else earlier._replace(value=earlier.value + observation.value)
-            )
-        yield from totals.values()
+        yield _summed(list(blocks), registry)
         return
-    # The loop below runs once per observation of the largest files: kept flat on purpose.
     seen = _SeenKeys()
     try:
-        yield from _refuse_duplicates(observations, seen, result, file_name)
+        for block in blocks:
+            yield _checked(block, registry, seen, result, file_name)
     finally:
         seen.close()
 
 
-def _refuse_duplicates(
-    observations: Iterable[ParsedObservation],
-    seen: _SeenKeys,
-    result: ReadResult,
-    file_name: str,
-) -> Iterator[ParsedObservation]:
-    series_keys: dict[tuple[str, ...], int] = {}  # coordinates -> the series' bits of a key
-    period_types: dict[str, int] = {}  # period type -> its bits of a key
-    chunk: list[ParsedObservation] = []
-    keys: list[int] = []
-    chunk_size, checked = min(FIRST_CHUNK, CHUNK_SIZE), 0
-    for observation in observations:
-        coordinates, period_type = observation.coordinates, observation.period_type
-        series = series_keys.get(coordinates)
-        if series is None:
-            series = series_keys[coordinates] = _series_key(len(series_keys))
-        type_bits = period_types.get(period_type)
-        if type_bits is None:
-            type_bits = period_types[period_type] = _type_bits(len(period_types))
-        keys.append((observation.period.toordinal() << _PERIOD_SHIFT) | type_bits | series)
-        chunk.append(observation)
-        if len(chunk) >= chunk_size:
-            yield from _checked(chunk, keys, seen, result, file_name)
-            checked += len(chunk)
-            chunk, keys = [], []
-            chunk_size = min(max(checked // 8, FIRST_CHUNK), CHUNK_SIZE)
-    if chunk:
-        yield from _checked(chunk, keys, seen, result, file_name)
-
-
-def _series_key(number: int) -> int:
-    if number >= _MAX_SERIES:  # pragma: no cover (memory runs out long before)
+def _keys(block: ObservationBlock, registry: SeriesRegistry) -> Keys:
+    """Each observation's exact 64-bit key: period, period type, coordinates."""
+    coordinates, types = registry.coordinates_and_types()
+    if len(coordinates) and int(coordinates.max()) >= _MAX_SERIES:  # pragma: no cover
         raise OverflowError("too many distinct coordinates for a 64-bit key")
-    return number
-
-
-def _type_bits(number: int) -> int:
-    if number >= 1 << _TYPE_BITS:  # pragma: no cover (there are two period types)
+    if len(types) and int(types.max()) >= 1 << _TYPE_BITS:  # pragma: no cover
         raise OverflowError("too many period types for a 64-bit key")
-    return number << _SERIES_BITS
+    series_bits = (types.astype(np.uint64) << np.uint64(_SERIES_BITS)) | coordinates.astype(
+        np.uint64
+    )
+    periods = block.periods.astype(np.uint64) << np.uint64(_PERIOD_SHIFT)
+    return periods | series_bits[block.series]
+
+
+def _summed(blocks: list[ObservationBlock], registry: SeriesRegistry) -> ObservationBlock:
+    """The first observation of each coordinates, with the counts of all of them added up, in
+    the order the first ones were read."""
+    if not blocks:
+        return empty_block()
+    block = ObservationBlock(
+        *(np.concatenate([getattr(b, name) for b in blocks]) for name in _BLOCK_ARRAYS)
+    )
+    unique_keys, first_at, inverse = np.unique(
+        _keys(block, registry), return_index=True, return_inverse=True
+    )
+    totals = np.zeros(len(unique_keys), dtype=np.int64)
+    np.add.at(totals, inverse, block.values)
+    order = np.argsort(first_at, kind="stable")
+    firsts = first_at[order]
+    return ObservationBlock(
+        block.series[firsts], block.periods[firsts], totals[order], block.rows[firsts]
+    )
+
+
+_BLOCK_ARRAYS = ("series", "periods", "values", "rows")
 
 
 def _checked(
-    chunk: list[ParsedObservation],
-    keys: list[int],
+    block: ObservationBlock,
+    registry: SeriesRegistry,
     seen: _SeenKeys,
     result: ReadResult,
     file_name: str,
-) -> list[ParsedObservation]:
-    """The chunk's observations whose coordinates no earlier row had; an issue for each of the
+) -> ObservationBlock:
+    """The block's observations whose coordinates no earlier row had; an issue for each of the
     others naming the first row with the same coordinates."""
-    count = len(chunk)
-    key_array = np.fromiter(keys, dtype=np.uint64, count=count)
-    rows = np.minimum(
-        np.fromiter((observation.row for observation in chunk), dtype=np.int64, count=count),
-        _MAX_ROW,
-    ).astype(np.uint32)
+    count = len(block)
+    if not count:
+        return block
+    key_array = _keys(block, registry)
+    rows = np.minimum(block.rows, _MAX_ROW).astype(np.uint32)
     unique_keys, first_at, inverse = np.unique(key_array, return_index=True, return_inverse=True)
     found, earlier_in_runs = seen.find(unique_keys)
     first_rows = rows[first_at]
     new = ~found
     seen.add(unique_keys[new], first_rows[new])
     if not found.any() and len(unique_keys) == count:
-        return chunk
+        return block
     earlier = np.where(found, earlier_in_runs, first_rows)[inverse]
     repeated = found[inverse] | (first_at[inverse] != np.arange(count))
     # Two observations of one row with the same coordinates are not a duplicated row.
     repeated &= earlier != rows
-    kept = []
-    for observation, is_repeated, earlier_row in zip(
-        chunk, repeated.tolist(), earlier.tolist(), strict=True
-    ):
-        if not is_repeated:
-            kept.append(observation)
-            continue
+    for at in np.flatnonzero(repeated).tolist():
+        sheet, _period_type, coordinates = registry.keys[int(block.series[at])]
         result.add(
             ImportIssue(
                 file_name,
-                observation.sheet,
-                observation.row,
+                sheet,
+                int(block.rows[at]),
                 "",
-                _describe(observation),
+                _describe(datetime.date.fromordinal(int(block.periods[at])), coordinates),
                 _("Duplicated coordinate: row %(row)s has the same period and dimensions.")
-                % {"row": earlier_row},
+                % {"row": int(earlier[at])},
             )
         )
-    return kept
+    return block.take(~repeated)
 
 
 class _SeenKeys:
@@ -292,11 +292,11 @@ class _StoredRun:
         return hit, rows
 
 
-def _describe(observation: ParsedObservation) -> str:
-    parts = [f"{observation.period:%Y-%m}"]
+def _describe(period: datetime.date, coordinates: tuple[str, ...]) -> str:
+    parts = [f"{period:%Y-%m}"]
     parts += [
         f"{name}={code}"
-        for name, code in zip(OBSERVATION_DIMENSIONS, observation.coordinates, strict=True)
+        for name, code in zip(OBSERVATION_DIMENSIONS, coordinates, strict=True)
         if code
     ]
     return " ".join(parts)

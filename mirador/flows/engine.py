@@ -128,6 +128,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Callable, Iterator
@@ -1028,13 +1029,16 @@ def read_observations(
     allowed: dict[str, set[str]],
     result: ReadResult,
     on_record: RecordCallback | None = None,
+    from_row: int = 0,
 ) -> Iterator[ParsedObservation]:
     """Stream the observations of a file. Problems go to `result`; once there is one, the
     caller must not store anything, but reading goes on so that the report is complete.
 
     `allowed` gives, per dimension the mapping uses, the codes it accepts. `on_record`, if
     given, is called with every data row the mapping turns into observations without a
-    problem (see `flows.records`), before its observations are yielded."""
+    problem (see `flows.records`), before its observations are yielded. `from_row`: the data
+    rows before this record number were read already (by flows.columnar) and are passed
+    over."""
     result.encoding = info.encoding if mapping.encoding == "auto" else mapping.encoding
 
     def issue(sheet: str, row: int | None, column: str, value: str, reason: str) -> None:
@@ -1051,6 +1055,8 @@ def read_observations(
     for table in open_tables(mapping, info, issue):
         result.encoding = table.encoding or result.encoding
         result.delimiter = table.delimiter or result.delimiter
+        if from_row:
+            table.rows = itertools.dropwhile(lambda record: record[0] < from_row, table.rows)
         yield from _table_observations(
             mapping, table, allowed, result, base, positions, on_record, issue
         )
@@ -1128,21 +1134,15 @@ def _table_observations(
         if known is not None:
             year, row_period = known
         else:
-            year = mapping.year_value
-            if year_at is not None:
-                year = parse_year(year_cell)
-                if year is None:
-                    issue(row, header[year_at], year_cell, _("Not a year."))
-            row_period = None
-            if month_at is not None:
-                month_period = _month_period(mapping.period_rule, year, month_cell, year_at is None)
-                if isinstance(month_period, str):
-                    issue(row, header[month_at], month_cell, month_period)
-                elif month_period is not None:
-                    row_period = month_period
-            elif year is not None and not months_wide:
-                row_period = period_from(mapping.period_rule, year, None)
-            if result.issue_count == errors_before:
+            year, row_period, problems = row_period_of(
+                mapping, year_cell, month_cell, year_at is not None, month_at is not None
+            )
+            for in_year, reason in problems:
+                if in_year and year_at is not None:
+                    issue(row, header[year_at], year_cell, reason)
+                elif month_at is not None:
+                    issue(row, header[month_at], month_cell, reason)
+            if not problems:
                 periods[(year_cell, month_cell)] = (year, row_period)
         skipped = ""
         for position, index, column, resolve in resolvers:
@@ -1213,6 +1213,30 @@ def _table_observations(
                 for name, code in spec.set.items():
                     values[positions[name]] = code
             yield ParsedObservation(period, period_type, tuple(values), count, row, sheet)
+
+
+def row_period_of(
+    mapping: Mapping, year_cell: str, month_cell: str, has_year: bool, has_month: bool
+) -> tuple[int | None, tuple[datetime.date, str] | None, list[tuple[bool, str]]]:
+    """The year and period of a data row from its year and month cells (those the mapping
+    reads), and the problems found: (in the year cell rather than the month's, reason). The
+    period is None when there is none (a problem, or a wide layout of months)."""
+    problems: list[tuple[bool, str]] = []
+    year = mapping.year_value
+    if has_year:
+        year = parse_year(year_cell)
+        if year is None:
+            problems.append((True, _("Not a year.")))
+    row_period = None
+    if has_month:
+        month_period = _month_period(mapping.period_rule, year, month_cell, not has_year)
+        if isinstance(month_period, str):
+            problems.append((False, month_period))
+        elif month_period is not None:
+            row_period = month_period
+    elif year is not None and not (mapping.wide is not None and mapping.wide.months):
+        row_period = period_from(mapping.period_rule, year, None)
+    return year, row_period, problems
 
 
 def _month_period(

@@ -153,11 +153,12 @@ def _source(row: Any, *, current_until: Any, reason: str, ended_by: str) -> Figu
 
 
 def observation_lineage(*, observation: Observation) -> FigureSource:
-    """Where one current observation came from."""
+    """Where one current observation came from (found by its series and period, the stored
+    key; the view's id is computed from them, not indexed)."""
     row = (
         Observation.objects.select_related("batch", "batch__created_by")
         .annotate(since=Coalesce(F("current_since"), F("batch__finished_at")))
-        .get(pk=observation.pk)
+        .get(series_id=observation.series_id, period=observation.period)
     )
     return _source(row, current_until=None, reason="", ended_by="")
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
@@ -38,7 +39,8 @@ from mirador.accounts import permissions
 from mirador.core.audit import audit_record
 from mirador.core.errors import ApplicationError, PermissionDeniedError
 from mirador.core.models import AuditAction
-from mirador.flows.duplicates import combine_duplicates
+from mirador.flows.columnar import read_blocks
+from mirador.flows.duplicates import combine_duplicate_blocks
 from mirador.flows.engine import (
     ISSUE_FIELDS,
     FileInfo,
@@ -49,7 +51,6 @@ from mirador.flows.engine import (
     ReadResult,
     inspect_file,
     mapping_for,
-    read_observations,
 )
 from mirador.flows.models import (
     OBSERVATION_DIMENSIONS,
@@ -61,10 +62,13 @@ from mirador.flows.models import (
     Observation,
     ObservationHistory,
     PeriodType,
+    Series,
+    SeriesValue,
     allowed_values,
 )
 from mirador.flows.records import RecordWriter, record_writer
-from mirador.flows.storage import store
+from mirador.flows.series import ObservationBlock, SeriesRegistry, rows_from_blocks
+from mirador.flows.storage import SERIES_COLUMNS, store
 
 if TYPE_CHECKING:
     from mirador.accounts.models import User
@@ -404,8 +408,36 @@ def import_rows(
     coverage: set[CoverageKey] | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterator[ParsedObservation]:
-    """The observations a file gives, checked and counted, duplicates resolved: what an import
-    stores and an upload preview shows. Problems go to `result`.
+    """`import_blocks` one observation at a time: what an upload preview shows."""
+    registry = SeriesRegistry()
+    blocks = import_blocks(
+        mapping,
+        info,
+        dataset,
+        result,
+        registry,
+        records,
+        reporting_countries=reporting_countries,
+        coverage=coverage,
+        progress=progress,
+    )
+    return rows_from_blocks(blocks, registry)
+
+
+def import_blocks(
+    mapping: Mapping,
+    info: FileInfo,
+    dataset: Dataset,
+    result: ReadResult,
+    registry: SeriesRegistry,
+    records: RecordWriter | None = None,
+    *,
+    reporting_countries: frozenset[str] | None = None,
+    coverage: set[CoverageKey] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[ObservationBlock]:
+    """The observations a file gives, in blocks (their series numbered in `registry`),
+    checked and counted, duplicates resolved: what an import stores. Problems go to `result`.
 
     `reporting_countries` (None: any) are the countries whose figures the importer may store:
     a row of another is a problem naming it. `coverage`, if given, collects the (period,
@@ -416,17 +448,23 @@ def import_rows(
     allowed = allowed_codes(dataset, mapping)
     if isinstance(result, ImportResult):
         result.header_row = mapping.header_row
-    rows = read_observations(
+    blocks = read_blocks(
         mapping,
         info,
         allowed=allowed,
         result=result,
+        registry=registry,
         on_record=records.add if records is not None else None,
     )
     return _admitted(
-        combine_duplicates(
-            rows, sum_duplicates=mapping.sum_duplicates, result=result, file_name=info.name
+        combine_duplicate_blocks(
+            blocks,
+            registry,
+            sum_duplicates=mapping.sum_duplicates,
+            result=result,
+            file_name=info.name,
         ),
+        registry,
         result,
         file_name=info.name,
         reporting_countries=reporting_countries,
@@ -436,46 +474,65 @@ def import_rows(
 
 
 def _admitted(
-    rows: Iterator[ParsedObservation],
+    blocks: Iterator[ObservationBlock],
+    registry: SeriesRegistry,
     result: ReadResult,
     *,
     file_name: str,
     reporting_countries: frozenset[str] | None,
     coverage: set[CoverageKey] | None,
     progress: ProgressCallback | None,
-) -> Iterator[ParsedObservation]:
-    """One pass over the stream for everything counted per observation (kept to a few
-    operations each: millions of rows go through here)."""
+) -> Iterator[ObservationBlock]:
+    """What is counted per observation, a block at a time: the reporting countries the
+    importer may store, the coverage, the count and the progress."""
     next_progress = PROGRESS_EVERY
-    for observation in rows:
+    dates: dict[int, datetime.date] = {}
+    for block in blocks:
+        if not len(block):
+            continue
+        countries, country_of = registry.codes_at(_REPORTING_AT)
         if reporting_countries is not None:
-            reporting = observation.coordinates[_REPORTING_AT]
-            if reporting and reporting not in reporting_countries:
-                result.add(
-                    ImportIssue(
-                        file_name,
-                        observation.sheet,
-                        observation.row,
-                        "reporting_country",
-                        reporting,
-                        _(
-                            "You may import only figures reported by %(countries)s; this "
-                            "row is reported by %(country)s."
+            refused = np.asarray(
+                [bool(code) and code not in reporting_countries for code in countries],
+                dtype=np.bool_,
+            )[country_of[block.series]]
+            if refused.any():
+                for at in np.flatnonzero(refused).tolist():
+                    sheet, _type, coordinates = registry.keys[int(block.series[at])]
+                    reporting = coordinates[_REPORTING_AT]
+                    result.add(
+                        ImportIssue(
+                            file_name,
+                            sheet,
+                            int(block.rows[at]),
+                            "reporting_country",
+                            reporting,
+                            _(
+                                "You may import only figures reported by %(countries)s; this "
+                                "row is reported by %(country)s."
+                            )
+                            % {
+                                "countries": ", ".join(sorted(reporting_countries)) or "-",
+                                "country": reporting,
+                            },
                         )
-                        % {
-                            "countries": ", ".join(sorted(reporting_countries)) or "-",
-                            "country": reporting,
-                        },
                     )
-                )
-                continue
-        result.observations += 1
+                block = block.take(~refused)
+                if not len(block):
+                    continue
+        result.observations += len(block)
         if coverage is not None:
-            coverage.add((observation.period, observation.coordinates[_REPORTING_AT]))
+            pairs = np.unique(block.periods * len(countries) + country_of[block.series]).tolist()
+            for pair in pairs:
+                ordinal, country = divmod(pair, len(countries))
+                period = dates.get(ordinal)
+                if period is None:
+                    period = dates[ordinal] = datetime.date.fromordinal(ordinal)
+                coverage.add((period, countries[country]))
         if progress is not None and result.observations >= next_progress:
-            next_progress += PROGRESS_EVERY
+            next_progress = (result.observations // PROGRESS_EVERY + 1) * PROGRESS_EVERY
             progress(result.rows_read)
-        yield observation
+        yield block
     if progress is not None:
         progress(result.rows_read)
 
@@ -576,6 +633,10 @@ _FIGURE_COLUMNS = (
 )
 
 
+_SERIES = Series._meta.db_table
+_VALUES = SeriesValue._meta.db_table
+
+
 def _key(instance: ImportBatch | Dataset) -> Any:
     """A primary key as a raw statement's parameter (a UUID is text on SQLite)."""
     return instance._meta.pk.get_db_prep_value(instance.pk, connection)
@@ -628,8 +689,8 @@ def _replace_current(
             ],
         )
         cursor.execute(
-            f"DELETE FROM {observation} WHERE id IN (SELECT o.id FROM {observation} o "  # noqa: S608 (as above)
-            f"WHERE {where})",
+            f"DELETE FROM {_VALUES} WHERE (series_id, period) IN "  # noqa: S608 (as above)
+            f"(SELECT o.series_id, o.period FROM {observation} o WHERE {where})",
             where_params,
         )
         replaced = cursor.rowcount
@@ -705,17 +766,18 @@ def batch_import(
     period_type = _period_type(mapping)
     if dry_run:
         checker = record_writer(mapping, dataset, None, result, file_name=info.name)
-        rows = import_rows(
+        blocks = import_blocks(
             mapping,
             info,
             dataset,
             result,
+            SeriesRegistry(),
             checker,
             reporting_countries=scope,
             coverage=coverage,
             progress=progress,
         )
-        for _observation in rows:
+        for _block in blocks:
             pass
         report.revision = revision_plan(
             dataset=dataset, source=source, coverage=coverage, period_type=period_type
@@ -739,19 +801,22 @@ def batch_import(
         with transaction.atomic():
             batch = ImportBatch.objects.create(status=BatchStatus.IMPORTED, **batch_fields)
             records = record_writer(mapping, dataset, batch, result)
+            registry = SeriesRegistry()
             store(
                 batch,
                 dataset,
-                import_rows(
+                import_blocks(
                     mapping,
                     info,
                     dataset,
                     result,
+                    registry,
                     records,
                     reporting_countries=scope,
                     coverage=coverage,
                     progress=progress,
                 ),
+                registry,
                 result,
                 keep_valid=keep_valid,
             )
@@ -888,23 +953,30 @@ def _restore_replaced(*, batch: ImportBatch, now: datetime.datetime) -> int:
     restorable = keys - covered
     if not restorable:
         return 0
-    observation = Observation._meta.db_table
     history = ObservationHistory._meta.db_table
     batch_table = ImportBatch._meta.db_table
     at_keys, key_params = _coverage_sql(restorable, "h")
+    restored = (
+        f"h.ended_by_id = %s AND h.reason = %s AND {at_keys} AND h.batch_id IN "  # noqa: S608 (names are the models', values parameters)
+        f"(SELECT b.id FROM {batch_table} b WHERE b.status = %s)"
+    )
+    params = [_key(batch), HistoryReason.REVISED.value, *key_params, BatchStatus.IMPORTED.value]
+    # Their series are kept when figures leave Observation; made again if missing.
+    same_series = " AND ".join(f"s.{column} = h.{column}" for column in SERIES_COLUMNS)
+    columns = ", ".join(SERIES_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {observation} ({', '.join(_FIGURE_COLUMNS)}, current_since) "  # noqa: S608 (table and column names are the models'; values are parameters)
-            f"SELECT {_columns('h')}, %s FROM {history} h "
-            f"WHERE h.ended_by_id = %s AND h.reason = %s AND {at_keys} AND h.batch_id IN "
-            f"(SELECT b.id FROM {batch_table} b WHERE b.status = %s)",
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                _key(batch),
-                HistoryReason.REVISED.value,
-                *key_params,
-                BatchStatus.IMPORTED.value,
-            ],
+            f"INSERT INTO {_SERIES} ({columns}) "  # noqa: S608 (as above)
+            f"SELECT DISTINCT {', '.join(f'h.{column}' for column in SERIES_COLUMNS)} "
+            f"FROM {history} h WHERE {restored} "
+            f"AND NOT EXISTS (SELECT 1 FROM {_SERIES} s WHERE {same_series})",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO {_VALUES} (series_id, period, value, source_row, current_since) "  # noqa: S608 (as above)
+            f"SELECT s.id, h.period, h.value, h.source_row, %s "
+            f"FROM {history} h JOIN {_SERIES} s ON {same_series} WHERE {restored}",
+            [connection.ops.adapt_datetimefield_value(now), *params],
         )
         return cursor.rowcount
 
@@ -940,7 +1012,11 @@ def batch_rollback(*, actor: User | None, batch: ImportBatch) -> int:
                 _key(batch),
             ],
         )
-        cursor.execute(f"DELETE FROM {observation} WHERE batch_id = %s", [_key(batch)])  # noqa: S608 (as above)
+        cursor.execute(
+            f"DELETE FROM {_VALUES} WHERE series_id IN "  # noqa: S608 (as above)
+            f"(SELECT s.id FROM {_SERIES} s WHERE s.batch_id = %s)",
+            [_key(batch)],
+        )
         removed = cursor.rowcount
     restored = _restore_replaced(batch=batch, now=now)
     Incident.objects.filter(batch=batch, superseded_at__isnull=True).update(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mirador.flows import duplicates
-from mirador.flows.duplicates import CHUNK_SIZE, MEMORY_KEYS, combine_duplicates
+from mirador.flows import duplicates, series
+from mirador.flows.duplicates import MEMORY_KEYS, combine_duplicates
 from mirador.flows.engine import ParsedObservation, ReadResult
 from mirador.flows.models import (
     OBSERVATION_DIMENSIONS,
@@ -22,6 +22,7 @@ from mirador.flows.models import (
     Observation,
     PeriodType,
 )
+from mirador.flows.series import BLOCK_SIZE
 from mirador.flows.services import ImportOutcome, batch_import
 from mirador.flows.tests.test_import_cbp import CBP_SAMPLE, FORMAT
 
@@ -60,7 +61,7 @@ def combined(
 
 def test_many_distinct_coordinates_are_all_kept_without_a_report() -> None:
     # More keys than are kept in memory, so that some are looked up in the temporary file.
-    count = MEMORY_KEYS + 3 * CHUNK_SIZE + 5
+    count = MEMORY_KEYS + 3 * BLOCK_SIZE + 5
     kept, result = combined(distinct_observations(count))
     assert result.issue_count == 0
     assert len(kept) == count
@@ -98,17 +99,17 @@ def test_a_duplicate_far_apart_in_a_long_stream_names_both_rows() -> None:
     assert "1900-01" in issue.value and "citizenship=HN" in issue.value
 
 
-def test_each_repeat_names_the_first_row_within_and_across_chunks() -> None:
-    count = 3 * CHUNK_SIZE
+def test_each_repeat_names_the_first_row_within_and_across_blocks() -> None:
+    count = 3 * BLOCK_SIZE
     stream = list(distinct_observations(count))
-    early, late = stream[10], stream[CHUNK_SIZE + 7]
+    early, late = stream[10], stream[BLOCK_SIZE + 7]
     next_row = count + 2
     repeats = [
-        early._replace(row=next_row),  # in the last chunk, of the first
+        early._replace(row=next_row),  # in the last block, of the first
         early._replace(row=next_row + 1),  # a third time: still names the first row
         late._replace(row=next_row + 2),
     ]
-    # A repeat in the same chunk as its first row.
+    # A repeat in the same block as its first row.
     stream.insert(12, early._replace(row=1_000_000))
     stream += repeats
     kept, result = combined(iter(stream))
@@ -123,9 +124,9 @@ def test_each_repeat_names_the_first_row_within_and_across_chunks() -> None:
 
 @pytest.fixture
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks, runs and memory small enough for a short stream to go through every stage:
+    """Blocks, runs and memory small enough for a short stream to go through every stage:
     merged runs, frozen runs, runs written to the temporary file."""
-    monkeypatch.setattr(duplicates, "CHUNK_SIZE", 1_000)
+    monkeypatch.setattr(series, "BLOCK_SIZE", 1_000)
     monkeypatch.setattr(duplicates, "FROZEN_RUN", 4_000)
     monkeypatch.setattr(duplicates, "MEMORY_KEYS", 8_000)
     monkeypatch.setattr(duplicates, "SPARSE_EVERY", 64)
@@ -166,7 +167,7 @@ def test_the_rule_holds_through_runs_in_memory_and_in_the_temporary_file(shuffle
 
 
 def test_summing_duplicates_adds_counts_far_apart() -> None:
-    count = 2 * CHUNK_SIZE
+    count = 2 * BLOCK_SIZE
     stream = list(distinct_observations(count))
     stream.append(stream[0]._replace(value=5, row=count + 2))
     result = ReadResult()
@@ -203,7 +204,7 @@ def write_long_cbp_file(path: Path, copies: int) -> list[list[str]]:
 @pytest.mark.django_db
 def test_a_file_with_a_duplicate_far_from_its_first_row_stores_nothing(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    lines = write_long_cbp_file(path, copies=3 * CHUNK_SIZE // 1_900 + 1)
+    lines = write_long_cbp_file(path, copies=3 * BLOCK_SIZE // 1_900 + 1)
     with path.open("a", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow(lines[1])
     report = batch_import(actor=None, format_code=FORMAT, path=path)
@@ -218,7 +219,7 @@ def test_a_file_with_a_duplicate_far_from_its_first_row_stores_nothing(tmp_path:
 @pytest.mark.django_db
 def test_a_long_file_without_duplicates_is_stored_whole(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    lines = write_long_cbp_file(path, copies=3 * CHUNK_SIZE // 1_900 + 1)
+    lines = write_long_cbp_file(path, copies=3 * BLOCK_SIZE // 1_900 + 1)
     report = batch_import(actor=None, format_code=FORMAT, path=path)
     assert report.outcome == ImportOutcome.IMPORTED, report.issues[:3]
     assert Observation.objects.count() == len(lines) - 1

@@ -10,7 +10,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mirador.flows.models import BatchStatus, Dataset, ImportBatch, Observation, PeriodType
+from mirador.flows.engine import ParsedObservation, ReadResult
+from mirador.flows.models import (
+    OBSERVATION_DIMENSIONS,
+    BatchStatus,
+    Dataset,
+    ImportBatch,
+    Observation,
+    PeriodType,
+    Series,
+)
+from mirador.flows.series import SeriesRegistry, blocks_from_rows
+from mirador.flows.storage import store
 
 pytestmark = pytest.mark.django_db
 
@@ -88,13 +99,57 @@ def test_a_period_is_the_first_day_of_its_month() -> None:
     assert "period" in error.value.message_dict
 
 
+def store_observations(observations: list[Observation]) -> None:
+    """Write observations as an import does (flows.storage), past the engine's checks."""
+    registry = SeriesRegistry()
+    rows = [
+        ParsedObservation(
+            observation.period,
+            observation.period_type,
+            tuple(getattr(observation, name) for name in OBSERVATION_DIMENSIONS),
+            observation.value,
+            index + 2,
+            observation.source_sheet,
+        )
+        for index, observation in enumerate(observations)
+    ]
+    batch = observations[0].batch
+    store(batch, batch.dataset, blocks_from_rows(rows, registry), registry, ReadResult())
+
+
 def test_the_database_refuses_a_negative_count() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_observation(value=-1).save()
+        store_observations([make_observation(value=-1)])
 
 
 def test_one_observation_per_coordinates_in_a_batch() -> None:
     first = make_observation()
-    first.save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_observation(batch=first.batch).save()
+        store_observations([first, make_observation(batch=first.batch, value=7)])
+    november = make_observation(batch=first.batch, period=datetime.date(2024, 11, 1))
+    store_observations([first, november])
+    assert Observation.objects.filter(batch=first.batch).count() == 2
+
+
+def test_one_series_per_coordinates_in_a_batch() -> None:
+    first = make_observation()
+    store_observations([first])
+    series = Series.objects.get(batch=first.batch)
+    assert series.citizenship == first.citizenship and series.period_type == PeriodType.MONTH
+    fields = {name: getattr(series, name) for name in OBSERVATION_DIMENSIONS}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Series.objects.create(
+            dataset=series.dataset, batch=series.batch, period_type=series.period_type, **fields
+        )
+
+
+def test_an_observation_reads_back_what_its_series_and_value_hold() -> None:
+    observation = make_observation(period=datetime.date(1899, 10, 1), value=123)
+    store_observations([observation])
+    stored = Observation.objects.get(batch=observation.batch)
+    assert (stored.period, stored.value, stored.source_row) == (observation.period, 123, 2)
+    assert stored.series.batch_id == observation.batch.pk
+    # The view's id: the series and the period's day offset from 1800-01-01.
+    offset = (observation.period - datetime.date(1800, 1, 1)).days
+    assert stored.id == (stored.series_id << 18) | offset
+    assert Observation.objects.get(pk=stored.id).value == 123

@@ -25,6 +25,7 @@ from mirador.flows.engine import (
     load_mapping,
 )
 from mirador.flows.models import OBSERVATION_DIMENSIONS, Observation
+from mirador.flows.series import SeriesRegistry, blocks_from_rows
 from mirador.flows.services import ImportOutcome, ImportReport, batch_import
 from mirador.flows.storage import store
 
@@ -122,8 +123,10 @@ def test_stored_text_reads_back_exactly_whatever_it_holds(tmp_path: Path) -> Non
             datetime.date(2020, 1, 1), stored.period_type, odd_coordinates, 6, 11, ""
         ),
     ]
+    registry = SeriesRegistry()
     with transaction.atomic():
-        store(report.batch, report.batch.dataset, iter(rows), ReadResult())
+        blocks = blocks_from_rows(rows, registry)
+        store(report.batch, report.batch.dataset, blocks, registry, ReadResult())
     written = {
         observation.source_row: observation
         for observation in Observation.objects.filter(source_row__in=[10, 11])

@@ -26,6 +26,9 @@ ISSUES_SHOWN = 20
 
 
 class Command(BaseCommand):
+    # The system checks load every app's URLs and API (the linkage engine with pandas): seconds
+    # and a hundred MiB before a file is read. `mirador check` and the server run them.
+    requires_system_checks: list[str] = []
     help = (
         "Import a table into the observatory through a format's mapping: "
         "mirador import FORMAT FILE [--mapping M] [--dry-run] [--replace] [--keep-valid] "

@@ -1,6 +1,7 @@
 """API of record linkage, mounted at /api/v1/linkage/: start a run on uploaded files or on a
-country's registry (202, it runs in the background), follow it, download its pairs and
-clusters; list the saved models (administrators only, accounts.permissions.can_run_linkage).
+country's registry (202, it runs in the background), or a private-linkage run (encode with the
+server's key, match two encoded files), follow it, download its pairs and clusters or its
+encodings; list the saved models (administrators only, accounts.permissions.can_run_linkage).
 The review queue (the registry's officials, on pairs whose records they may read),
 missing-person reports, unidentified persons and match alerts (tracing roles)."""
 
@@ -18,7 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from mirador.accounts import permissions
 from mirador.accounts.auth import request_user
 from mirador.core.errors import PermissionDeniedError, ValidationFailedError
-from mirador.linkage import engine, missing, review
+from mirador.linkage import engine, missing, privacy, review
 from mirador.linkage.models import (
     LinkageModel,
     LinkageRun,
@@ -28,7 +29,8 @@ from mirador.linkage.models import (
     RunStatus,
     UnidentifiedPerson,
 )
-from mirador.linkage.runs import RESULTS, linkage_run_result, linkage_run_start
+from mirador.linkage.private_runs import private_run_start
+from mirador.linkage.runs import linkage_run_result, linkage_run_start, run_results
 from mirador.linkage.schemas import (
     DecisionIn,
     LinkageModelOut,
@@ -58,7 +60,7 @@ def run_out(run: LinkageRun) -> dict[str, Any]:
     if run.status == RunStatus.DONE:
         results = {
             name: reverse("api:linkage_run_result", kwargs={"run_id": run.pk, "name": name})
-            for name in RESULTS
+            for name in run_results(run)
         }
     return {
         "id": run.pk,
@@ -77,6 +79,7 @@ def run_out(run: LinkageRun) -> dict[str, Any]:
         "pairs": run.pairs,
         "clusters": run.clusters,
         "message": run.message,
+        "summary": run.summary,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
@@ -105,6 +108,26 @@ def run_create(
     return Status(202, run_out(run))
 
 
+@router.post("/private-runs", response={202: RunOut}, summary="Start a private-linkage run")
+def private_run_create(
+    request: HttpRequest,
+    kind: Form[str],
+    file: File[UploadedFile | None] = None,
+    right: File[UploadedFile | None] = None,
+    threshold: Form[float] = privacy.DEFAULT_THRESHOLD,
+) -> Status[dict[str, Any]]:
+    """Multipart: `kind` encode (one `file` of records, the columns of `mirador link`, encoded
+    with the agreement's key this server holds; 400 if it holds none) or match_encoded (`file`
+    and `right`, two files of encodings; 400 if their keys or schemas differ; optional
+    `threshold`). The key is never sent. Answers 202 at once; follow the run at GET
+    /runs/{id}; its results are encoded.parquet (encode) or pairs and clusters (match)."""
+    files = [upload for upload in (file, right) if upload is not None]
+    run = private_run_start(
+        actor=request_user(request), kind=kind, files=files, threshold=threshold
+    )
+    return Status(202, run_out(run))
+
+
 @router.get("/runs", response=list[RunOut], summary="Your linkage runs")
 @paginate(LimitOffsetPagination)
 def run_list(request: HttpRequest) -> list[dict[str, Any]]:
@@ -119,7 +142,10 @@ def run_get(request: HttpRequest, run_id: uuid.UUID) -> dict[str, Any]:
 @router.get(
     "/runs/{run_id}/{name}",
     url_name="linkage_run_result",
-    summary="A result of a finished run: pairs.csv, pairs.parquet, clusters.csv, clusters.parquet",
+    summary=(
+        "A result of a finished run: pairs.csv, pairs.parquet, clusters.csv, clusters.parquet; "
+        "encoded.parquet for an encode run"
+    ),
 )
 def run_result(request: HttpRequest, run_id: uuid.UUID, name: str) -> FileResponse:
     """Pairs carry the match probability and the match weight of each comparison (the

@@ -49,6 +49,10 @@ class RunKind(models.TextChoices):
     # The registry's own records (those with consent to tracing and matching); its pairs go
     # to the review queue.
     REGISTRY = "registry", _("Deduplication of a country's registry")
+    # Private linkage (privacy.py): a country encodes its records with the key of its exchange
+    # agreement, held by this server; whoever matches compares two encoded files, with no key.
+    ENCODE = "encode", _("Private linkage: encoding a file with the agreement's key")
+    MATCH_ENCODED = "match_encoded", _("Private linkage: matching two encoded files")
 
 
 class RunStatus(models.TextChoices):
@@ -64,7 +68,7 @@ class LinkageRun(BaseModel):
     holds their names and SHA-256 digests, the options, the progress and the counts.
     `created_by` is who started it."""
 
-    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=RunKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
     )
@@ -90,6 +94,15 @@ class LinkageRun(BaseModel):
     pairs = models.PositiveIntegerField(_("pairs"), null=True, blank=True)
     clusters = models.PositiveIntegerField(_("clusters"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
+    summary = models.JSONField(
+        _("summary"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Figures of a private-linkage run: the key's fingerprint, records encoded, pairs "
+            "of encodings compared, the model estimated. Never the key."
+        ),
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

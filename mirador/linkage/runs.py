@@ -4,7 +4,9 @@ task's work (the engine on the stored files, with progress), and the results it 
 A run's files live under DATA_DIR/linkage/<run id>/: the inputs in inputs/1/ and inputs/2/,
 the results (pairs and clusters, CSV and Parquet) beside them. The database holds only the
 names, sizes and SHA-256 digests of the inputs, never their contents. Bad files end the run
-as failed with the message `mirador link` gives, naming the file as it was uploaded.
+as failed with the message `mirador link` gives, naming the file as it was uploaded. The
+private-linkage runs (encode, match_encoded) are started and done by private_runs.py, on the
+same files, task and progress.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 RESULTS = ("pairs.csv", "pairs.parquet", "clusters.csv", "clusters.parquet")
+# What an encode run gives (private_runs.py): the file of encodings, nothing else.
+ENCODED_RESULT = "encoded.parquet"
 DEFAULT_MAX_UPLOAD_MB = 200
 # The engine's progress messages, and how far along the run is when each comes.
 STAGES = (
@@ -78,6 +82,11 @@ def max_upload_mb() -> int:
         raw = os.environ.get("MIRADOR_LINKAGE_MAX_UPLOAD_MB", "")
         value = int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_UPLOAD_MB
     return int(value)
+
+
+def run_results(run: LinkageRun) -> tuple[str, ...]:
+    """The names of the results a run of its kind writes."""
+    return (ENCODED_RESULT,) if run.kind == RunKind.ENCODE else RESULTS
 
 
 def run_directory(run: LinkageRun) -> Path:
@@ -190,11 +199,11 @@ def linkage_run_start(
 
 
 def linkage_run_result(*, actor: User, run: LinkageRun, name: str) -> Path:
-    """The path of a result of a finished run (pairs or clusters, CSV or Parquet), its
-    download audited; 409 while the run is not done."""
+    """The path of a result of a finished run (pairs or clusters, CSV or Parquet; the
+    encodings of an encode run), its download audited; 409 while the run is not done."""
     if not permissions.can_run_linkage(actor):
         raise PermissionDeniedError()
-    if name not in RESULTS:
+    if name not in run_results(run):
         raise NotFoundError()
     if run.status != RunStatus.DONE:
         raise RunNotDoneError()
@@ -260,6 +269,12 @@ def linkage_run_execute(*, run_id: str) -> str:
 
 
 def _execute(run: LinkageRun) -> None:
+    if run.kind in (RunKind.ENCODE, RunKind.MATCH_ENCODED):
+        from mirador.linkage.private_runs import private_run_execute
+
+        private_run_execute(run)
+        return
+
     from mirador.linkage.management.commands.link import Command
 
     # The command's own reading and messages, so that the API says what `mirador link` says.

@@ -38,6 +38,10 @@ class RunOut(Schema):
     pairs: int | None
     clusters: int | None
     message: str
+    summary: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Private linkage: the key's fingerprint (never the key) and the run's figures.",
+    )
     created_at: datetime.datetime
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None

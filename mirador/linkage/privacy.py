@@ -617,10 +617,32 @@ def popcounts(bits: np.ndarray) -> np.ndarray:
     return np.bitwise_count(bits).sum(axis=1, dtype=np.int32)
 
 
+_LANES_16 = np.uint64(0x00FF00FF00FF00FF)
+_ONES_16 = np.uint64(0x0001000100010001)
+
+
+def _row_sums(counted: np.ndarray) -> np.ndarray:
+    """Sum of each row of bit counts ((n, k) uint8, each at most 64), by eight counts at a time
+    as the bytes of 64-bit words (three words' worth per byte before it could pass 255), where
+    numpy's own sum along a short row takes several times longer."""
+    n, k = counted.shape
+    if k * 64 >= 1 << 16:
+        return counted.sum(axis=1, dtype=np.int64)
+    if k % 8:
+        counted = np.concatenate([counted, np.zeros((n, 8 - k % 8), np.uint8)], axis=1)
+    lanes = np.ascontiguousarray(counted).view(np.uint64)
+    total = np.zeros(n, dtype=np.uint64)
+    for start in range(0, lanes.shape[1], 3):
+        part = lanes[:, start].copy()
+        for column in range(start + 1, min(start + 3, lanes.shape[1])):
+            part += lanes[:, column]
+        total += (part & _LANES_16) + ((part >> np.uint64(8)) & _LANES_16)
+    return ((total * _ONES_16) >> np.uint64(48)).astype(np.int64)
+
+
 def _intersections(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """|a AND b| of each row of `left` with the same row of `right` (both (n, words))."""
-    both = np.bitwise_and(left, right)
-    return np.bitwise_count(both).sum(axis=1, dtype=np.int32)
+    return _row_sums(np.bitwise_count(np.bitwise_and(left, right)))
 
 
 def dice_pairs(
@@ -643,7 +665,7 @@ def dice_pairs(
 
     def work(start: int) -> None:
         a, b = i[start : start + chunk], j[start : start + chunk]
-        shared = _intersections(left[a], right[b])
+        shared = _intersections(np.take(left, a, axis=0), np.take(right, b, axis=0))
         total = left_counts[a] + right_counts[b]
         out[start : start + chunk] = np.divide(
             2 * shared, total, out=np.zeros(len(a), dtype=np.float32), where=total > 0
@@ -659,26 +681,71 @@ def dice_pairs(
     return out
 
 
-# Byte-lane masks: the bit counts of 8 words, one per byte, summed in one 64-bit word.
-_LANES_16 = np.uint64(0x00FF00FF00FF00FF)
-_ONES_16 = np.uint64(0x0001000100010001)
+# Cost of checking one candidate pair exactly (gathering both encodings, AND, bit count), in
+# units of one column of the product for one pair (about 150 ns against 0.025 ns, and a margin).
+_CHECK_COST = 8000.0
+# Below this many pairs, no sample is taken to choose the leading words: all words lead.
+_SAMPLE_FROM_PAIRS = 1 << 22
+_SAMPLE_ROWS, _SAMPLE_COLUMNS = 128, 2048
+# Column tiles unpacked at once (2048 columns each: about 190 MB of float32 for 1 536 bits).
+_BLOCK_TILES = 32
 
 
-def _tile_intersections(
-    a: np.ndarray, b: np.ndarray, scratch: np.ndarray, counted: np.ndarray
-) -> np.ndarray:
-    """|a AND b| for every row of `a` against every row of `b` ((rows, words) each): one AND
-    and one bit count over the whole tile, then the per-word counts (bytes) added eight at a
-    time as lanes of 64-bit words instead of by a reduction."""
-    np.bitwise_and(a[:, None, :], b[None, :, :], out=scratch)
-    np.bitwise_count(scratch, out=counted)
-    words = counted.shape[-1]
-    lanes = counted.view(np.uint64)  # (rows, columns, words / 8): eight counts in each
-    total = lanes[..., 0].copy()
-    for n in range(1, words // 8):
-        total += lanes[..., n]  # each byte lane at most 64 × words / 8 <= 255
-    total = (total & _LANES_16) + ((total >> np.uint64(8)) & _LANES_16)
-    return (total * _ONES_16) >> np.uint64(48)
+def _unpacked(bits: np.ndarray, words: np.ndarray, scale: float, extra: np.ndarray) -> np.ndarray:
+    """The bits of `words` of each row as float32 0 or `scale`, then the columns of `extra`."""
+    plain = np.unpackbits(
+        np.ascontiguousarray(bits[:, words]).view(np.uint8), axis=1, bitorder="little"
+    )
+    out = np.empty((len(bits), plain.shape[1] + extra.shape[1]), dtype=np.float32)
+    np.multiply(plain, np.float32(scale), out=out[:, : plain.shape[1]])
+    out[:, plain.shape[1] :] = extra
+    return out
+
+
+def _slack(rest: np.ndarray, counts: np.ndarray, threshold: float, margin: int) -> np.ndarray:
+    """Each row's |rest| - floor(t·|a|) (+ margin): what the rest of its words can still bring
+    to 2|a AND b| beyond the need, as integers (see `dice_all`)."""
+    return rest.astype(np.float64) - np.floor(threshold * counts.astype(np.float64)) + margin
+
+
+def _lead_count(
+    left: np.ndarray,
+    right: np.ndarray,
+    order: np.ndarray,
+    threshold: float,
+    counts: tuple[np.ndarray, np.ndarray],
+) -> int:
+    """How many words (taken in `order`) lead: the count whose columns of the product plus the
+    exact checks of the pairs it lets through cost least, measured on a sample of pairs (rows
+    and columns spread over the bit counts)."""
+    words = left.shape[1]
+    if len(left) * len(right) < _SAMPLE_FROM_PAIRS or words == 1:
+        return words
+    rows = np.unique(np.linspace(0, len(left) - 1, min(_SAMPLE_ROWS, len(left))).astype(np.int64))
+    columns = np.unique(
+        np.linspace(0, len(right) - 1, min(_SAMPLE_COLUMNS, len(right))).astype(np.int64)
+    )
+    a, b = left[rows][:, order], right[columns][:, order]
+    ca, cb = counts[0][rows], counts[1][columns]
+    # Twice the intersection of the leading words, from all words down.
+    per_word = [np.bitwise_count(a[:, w, None] & b[None, :, w]) for w in range(words)]
+    doubled = 2 * np.sum(per_word, axis=0, dtype=np.int32)
+    bits = a.itemsize * 8
+    rest_a, rest_b = np.zeros(len(a)), np.zeros(len(b))
+    best, best_cost = words, float(words * bits + 2)
+    for lead in range(words - 1, 0, -1):
+        doubled -= 2 * per_word[lead]
+        rest_a += np.bitwise_count(a[:, lead])
+        rest_b += np.bitwise_count(b[:, lead])
+        slack_a = _slack(rest_a, ca, threshold, 2)
+        slack_b = _slack(rest_b, cb, threshold, 0)
+        share = np.count_nonzero(doubled + slack_a[:, None] >= -slack_b[None, :]) / doubled.size
+        cost = lead * bits + 2 + share * _CHECK_COST
+        if cost < best_cost:
+            best, best_cost = lead, cost
+        if share > 0.05:
+            break
+    return best
 
 
 def dice_all(
@@ -687,70 +754,149 @@ def dice_all(
     threshold: float,
     *,
     threads: int = 2,
-    rows: int = 4,
-    columns: int = 512,
+    rows: int = 1024,
+    columns: int = 2048,
+    lead_words: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of `left` × `right` with Dice at or above `threshold` (row, column, Dice),
-    by tiles that stay in the cache, over `threads` threads. Pairs whose bit counts alone rule
-    the threshold out (Dice <= 2·min/(|a|+|b|)) are skipped, after sorting by bit count."""
+    """Every pair of `left` × `right` ((n, words) and (m, words) of packed bits, any unsigned
+    integer type) with Dice 2|a AND b| / (|a| + |b|) at or above `threshold`: (row, column,
+    Dice as float32), sorted by row then column. Two empty filters have no Dice and are never
+    returned. Exactly the pairs and values of comparing every pair one by one.
+
+    How: a pair reaches t only if 2|a AND b| >= t(|a| + |b|). The words that tell pairs apart
+    best (bits set in about half the filters) lead; the others are the rest. For the leading
+    words |a AND b| is counted exactly for whole tiles of pairs at once, as a product of
+    matrices of 0/1 (float32, whose sums of integers below 2^24 are exact: BLAS, on the cores
+    it is given); the rest can add at most min(|a rest|, |b rest|) <= (|a rest| + |b rest|) / 2,
+    so 2|lead AND| + |a rest| + |b rest| >= t|a| + t|b| is necessary. Folded into the product
+    as two more columns of integers (floor(t|a|) and floor(t|b|), two below to spare for
+    rounding), the product itself is the test, >= 0. The few pairs it lets through are checked
+    exactly on all their words. How many words lead is chosen on a sample of pairs (fewer
+    leading words cost less product but let more pairs through); `lead_words` fixes it. Pairs
+    whose bit counts alone rule the threshold out (Dice <= 2·min/(|a|+|b|)) are skipped, by
+    rows and columns sorted by bit count. Tiles of `rows` × `columns` pairs run on `threads`
+    threads, BLAS on one thread each."""
+    if left.ndim != 2 or right.ndim != 2 or left.shape[1] != right.shape[1]:
+        raise ValueError("dice_all takes two (rows, words) arrays of the same width")
+    if left.dtype != right.dtype or left.dtype.kind != "u":
+        raise ValueError("dice_all takes packed bits as unsigned integers of one type")
+    threshold = float(threshold)
+    if not np.isfinite(threshold):
+        raise ValueError("the threshold must be a number")
+    if left.shape[1] * left.itemsize * 8 > 1 << 22:
+        raise ValueError("dice_all takes filters of at most 4 194 304 bits")
+    if not len(left) or not len(right) or not left.shape[1]:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
+    if len(left) > len(right):
+        # The smaller side is the one unpacked whole (the other is, by blocks).
+        columns_out, rows_out, dice = dice_all(
+            right,
+            left,
+            threshold,
+            threads=threads,
+            rows=rows,
+            columns=columns,
+            lead_words=lead_words,
+        )
+        by_pair = np.lexsort((columns_out, rows_out))
+        return rows_out[by_pair], columns_out[by_pair], dice[by_pair]
     words = left.shape[1]
-    if words % 8 or words * 64 > 8 * 255 * 8:
-        raise ValueError("dice_all takes encodings of a multiple of 512 bits, at most 16 320")
-    left_counts = popcounts(left)
-    right_counts = popcounts(right)
+    left_counts = popcounts(left).astype(np.int64)
+    right_counts = popcounts(right).astype(np.int64)
     order_l = np.argsort(left_counts, kind="stable")
     order_r = np.argsort(right_counts, kind="stable")
-    a_sorted, ca = left[order_l], left_counts[order_l]
-    b_sorted, cb = right[order_r], right_counts[order_r]
-    # |b| must lie in [t/(2-t)·|a|, (2-t)/t·|a|] for Dice to reach t.
-    low_factor = threshold / (2 - threshold)
-    high_factor = (2 - threshold) / threshold
-    band = 64
-
-    def band_of(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        scratch = np.empty((rows, columns, words), dtype=np.uint64)
-        counted = np.empty((rows, columns, words), dtype=np.uint8)
-        found_rows: list[np.ndarray] = []
-        found_cols: list[np.ndarray] = []
-        found_dice: list[np.ndarray] = []
-        stop = min(start + band, len(a_sorted))
-        low = int(np.searchsorted(cb, np.ceil(low_factor * ca[start] - 1e-9), side="left"))
-        high = int(np.searchsorted(cb, np.floor(high_factor * ca[stop - 1] + 1e-9), side="right"))
-        for begin in range(low, high, columns):
-            end = min(begin + columns, high)
-            b = b_sorted[begin:end]
-            for top in range(start, stop, rows):
-                bottom = min(top + rows, stop)
-                shared = _tile_intersections(
-                    a_sorted[top:bottom],
-                    b,
-                    scratch[: bottom - top, : end - begin],
-                    counted[: bottom - top, : end - begin],
-                )
-                total = ca[top:bottom, None] + cb[None, begin:end]
-                keep = (2 * shared.astype(np.int64) >= threshold * total) & (total > 0)
-                r, k = np.nonzero(keep)
-                if len(r):
-                    found_rows.append(order_l[top + r])
-                    found_cols.append(order_r[begin + k])
-                    found_dice.append((2 * shared[r, k] / total[r, k]).astype(np.float32))
-        if not found_rows:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-        return np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_dice)
-
-    starts = range(0, len(left), band)
-    if threads > 1:
-        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-            found = list(pool.map(band_of, starts))
-    else:
-        found = [band_of(start) for start in starts]
-    if not found:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-    return (
-        np.concatenate([f[0] for f in found]),
-        np.concatenate([f[1] for f in found]),
-        np.concatenate([f[2] for f in found]),
+    a_sorted, ca = np.ascontiguousarray(left[order_l]), left_counts[order_l]
+    b_sorted, cb = np.ascontiguousarray(right[order_r]), right_counts[order_r]
+    # Words by how well they tell pairs apart: p(1 - p) of their bits' share set.
+    density = (
+        np.bitwise_count(left).sum(axis=0, dtype=np.float64)
+        + np.bitwise_count(right).sum(axis=0, dtype=np.float64)
+    ) / ((len(left) + len(right)) * left.itemsize * 8)
+    by_use = np.argsort(-(density * (1 - density)), kind="stable")
+    lead = (
+        _lead_count(a_sorted, b_sorted, by_use, threshold, (ca, cb))
+        if lead_words is None
+        else max(1, min(int(lead_words), words))
     )
+    leading, rest = np.sort(by_use[:lead]), np.sort(by_use[lead:])
+    rest_a = popcounts(a_sorted[:, rest]).astype(np.int64) if len(rest) else np.zeros(len(ca))
+    rest_b = popcounts(b_sorted[:, rest]).astype(np.int64) if len(rest) else np.zeros(len(cb))
+    # Row i of `a` · row j of `b` = 2|lead AND| + slack_a[i] + slack_b[j]: integers, exact.
+    ones_a, ones_b = np.ones((len(ca), 1)), np.ones((len(cb), 1))
+    a_extra = np.hstack([_slack(rest_a, ca, threshold, 2)[:, None], ones_a])
+    b_extra = np.hstack([ones_b, _slack(rest_b, cb, threshold, 0)[:, None]])
+    if 0 < threshold <= 1:
+        # |b| must lie in [t/(2-t)·|a|, (2-t)/t·|a|] for Dice to reach t.
+        low = np.searchsorted(cb, np.ceil(threshold / (2 - threshold) * ca - 1e-6), side="left")
+        high = np.searchsorted(cb, np.floor((2 - threshold) / threshold * ca + 1e-6), "right")
+    else:
+        low, high = np.zeros(len(ca), np.int64), np.full(len(ca), len(cb), np.int64)
+    empty = np.empty(0, np.int64)
+    row_tiles = list(range(0, len(ca), rows))
+    all_column_tiles = list(range(0, len(cb), columns))
+    column_tiles = list(all_column_tiles)
+    a_parts: dict[int, np.ndarray] = {}
+    b_parts: dict[int, np.ndarray] = {}
+
+    def unpack_a(top: int) -> None:
+        a_parts[top] = _unpacked(
+            a_sorted[top : top + rows], leading, 2.0, a_extra[top : top + rows]
+        )
+
+    def unpack_b(begin: int) -> None:
+        end = begin + columns
+        b_parts[begin] = _unpacked(b_sorted[begin:end], leading, 1.0, b_extra[begin:end]).T.copy()
+
+    def row_tile(top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bottom = min(top + rows, len(ca))
+        first, last = int(low[top]), int(high[bottom - 1])
+        part = a_parts[top]
+        found_i: list[np.ndarray] = []
+        found_j: list[np.ndarray] = []
+        for begin in column_tiles:
+            end = min(begin + columns, len(cb))
+            if end <= first or begin >= last:
+                continue
+            bound = part @ b_parts[begin]
+            i, j = np.nonzero(bound >= 0)
+            found_i.append(i + top)
+            found_j.append(j + begin)
+        return checked(np.concatenate([empty, *found_i]), np.concatenate([empty, *found_j]))
+
+    def checked(i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Exactly, on all words, what the bound let through (in slices, to bound memory).
+        kept = [(empty, empty, empty)]
+        for start in range(0, len(i), 1 << 16):
+            x, y = i[start : start + (1 << 16)], j[start : start + (1 << 16)]
+            shared = _intersections(np.take(a_sorted, x, axis=0), np.take(b_sorted, y, axis=0))
+            total = ca[x] + cb[y]
+            keep = (2 * shared >= threshold * total) & (total > 0)
+            kept.append((x[keep], y[keep], shared[keep]))
+        return tuple(np.concatenate([k[n] for k in kept]) for n in range(3))  # type: ignore[return-value]
+
+    from threadpoolctl import threadpool_limits
+
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    pool = concurrent.futures.ThreadPoolExecutor(threads) if threads > 1 else None
+    run = pool.map if pool is not None else map
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            list(run(unpack_a, row_tiles))
+            # The columns by blocks, unpacked once each, so that memory stays bounded.
+            for block in range(0, len(all_column_tiles), _BLOCK_TILES):
+                b_parts.clear()
+                column_tiles[:] = all_column_tiles[block : block + _BLOCK_TILES]
+                list(run(unpack_b, column_tiles))
+                found.extend(run(row_tile, row_tiles))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    i, j, shared = (np.concatenate([f[n] for f in found]) for n in range(3))
+    total = ca[i] + cb[j]
+    dice = (2 * shared / total).astype(np.float32)
+    rows_out, columns_out = order_l[i].astype(np.int64), order_r[j].astype(np.int64)
+    by_pair = np.lexsort((columns_out, rows_out))
+    return rows_out[by_pair], columns_out[by_pair], dice[by_pair]
 
 
 # --- Matching ------------------------------------------------------------------------------------

@@ -702,6 +702,20 @@ def _unpacked(bits: np.ndarray, words: np.ndarray, scale: float, extra: np.ndarr
     return out
 
 
+def _at_or_above_zero(values: np.ndarray, group: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the entries >= 0 of a 2-D array where they are few: the maximum of
+    each column over groups of `group` rows first (one pass, vectorised), then only the groups
+    that reach 0, where `np.nonzero` of the whole would take several times longer."""
+    height, width = values.shape
+    if height % group:
+        i, j = np.nonzero(values >= 0)
+        return i, j
+    grouped = values.reshape(height // group, group, width)
+    g, j = np.nonzero(grouped.max(axis=1) >= 0)
+    within, at = np.nonzero(grouped[g, :, j] >= 0)
+    return g[within] * group + at, j[within]
+
+
 def _slack(rest: np.ndarray, counts: np.ndarray, threshold: float, margin: int) -> np.ndarray:
     """Each row's |rest| - floor(t·|a|) (+ margin): what the rest of its words can still bring
     to 2|a AND b| beyond the need, as integers (see `dice_all`)."""
@@ -845,7 +859,7 @@ def dice_all(
 
     def unpack_b(begin: int) -> None:
         end = begin + columns
-        b_parts[begin] = _unpacked(b_sorted[begin:end], leading, 1.0, b_extra[begin:end]).T.copy()
+        b_parts[begin] = _unpacked(b_sorted[begin:end], leading, 1.0, b_extra[begin:end])
 
     def row_tile(top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bottom = min(top + rows, len(ca))
@@ -857,8 +871,7 @@ def dice_all(
             end = min(begin + columns, len(cb))
             if end <= first or begin >= last:
                 continue
-            bound = part @ b_parts[begin]
-            i, j = np.nonzero(bound >= 0)
+            i, j = _at_or_above_zero(part @ b_parts[begin].T)
             found_i.append(i + top)
             found_j.append(j + begin)
         return checked(np.concatenate([empty, *found_i]), np.concatenate([empty, *found_j]))

@@ -86,8 +86,9 @@ def test_the_pairs_and_scores_are_those_of_every_pair_compared(
     expected = reference(left, right, threshold)
     if 0.3 <= threshold <= 1.0:
         assert len(expected[0]) >= 5 if threshold == 1.0 else 20
-    # Tiles of 7 × 13, and of 5 × 3 (more column tiles than one block unpacks at once).
-    for threads, rows, columns in ((1, 7, 13), (2, 7, 13), (2, 5, 3)):
+    # Tiles of 7 × 13, of 5 × 3 (more column tiles than one block unpacks at once), of 32 × 16
+    # (whole groups of 32 rows searched by their maximum first).
+    for threads, rows, columns in ((1, 7, 13), (2, 7, 13), (2, 5, 3), (1, 32, 16)):
         found = privacy.dice_all(
             left,
             right,

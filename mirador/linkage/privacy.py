@@ -762,6 +762,68 @@ def _lead_count(
     return best
 
 
+def _compiled_kernel() -> Any:
+    """The all-pairs loop compiled by numba (`dice_kernel`, imported on first use: numba
+    compiles it once per machine and keeps it on disk)."""
+    from mirador.linkage import dice_kernel
+
+    return dice_kernel.all_pairs
+
+
+def _as_words(bits: np.ndarray) -> np.ndarray:
+    """Packed bits as rows of 64-bit words (bytes of zeros added to fill the last word)."""
+    if bits.dtype == np.uint64:
+        return np.ascontiguousarray(bits)
+    raw = np.ascontiguousarray(bits).view(np.uint8).reshape(len(bits), -1)
+    padded = np.zeros((len(bits), -(-raw.shape[1] // 8) * 8), dtype=np.uint8)
+    padded[:, : raw.shape[1]] = raw
+    return padded.view(np.uint64)
+
+
+def _dice_compiled(
+    a: np.ndarray,
+    b: np.ndarray,
+    ca: np.ndarray,
+    cb: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    threshold: float,
+    threads: int,
+    rows: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of the bands (sorted rows), by the compiled loop, `rows` rows a task."""
+    kernel = _compiled_kernel()
+    a, b = _as_words(a), _as_words(b)
+    widths = np.maximum(high - low, 0)
+    # Tasks of `rows` rows, or fewer where their bands hold over `room` pairs (each task's output
+    # has room for all of them: allocated, not written, so it costs only what is found).
+    room = max(1 << 21, int(widths.max(initial=0)))
+    tops: list[tuple[int, int]] = []
+    top = 0
+    while top < len(a):
+        ends = np.cumsum(widths[top : top + rows])
+        stop = top + max(1, int(np.searchsorted(ends, room, side="right")))
+        tops.append((top, stop))
+        top = stop
+    block = max(64, (1 << 17) // (a.shape[1] * 8))
+
+    def rows_of(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        top, stop = span
+        size = int(widths[top:stop].sum())
+        out_i, out_j = np.empty(size, np.int64), np.empty(size, np.int64)
+        out_s = np.empty(size, np.int64)
+        written = kernel(a, b, ca, cb, low, high, threshold, top, stop, block, out_i, out_j, out_s)
+        return out_i[:written], out_j[:written], out_s[:written]
+
+    if threads > 1:
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(rows_of, tops))
+    else:
+        parts = [rows_of(span) for span in tops]
+    empty = np.empty(0, np.int64)
+    return tuple(np.concatenate([empty, *[p[n] for p in parts]]) for n in range(3))  # type: ignore[return-value]
+
+
 def dice_all(
     left: np.ndarray,
     right: np.ndarray,
@@ -771,25 +833,31 @@ def dice_all(
     rows: int = 1024,
     columns: int = 2048,
     lead_words: int | None = None,
+    method: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of `left` × `right` ((n, words) and (m, words) of packed bits, any unsigned
     integer type) with Dice 2|a AND b| / (|a| + |b|) at or above `threshold`: (row, column,
     Dice as float32), sorted by row then column. Two empty filters have no Dice and are never
-    returned. Exactly the pairs and values of comparing every pair one by one.
+    returned. Exactly the pairs and values of comparing every pair one by one, either way:
 
-    How: a pair reaches t only if 2|a AND b| >= t(|a| + |b|). The words that tell pairs apart
-    best (bits set in about half the filters) lead; the others are the rest. For the leading
-    words |a AND b| is counted exactly for whole tiles of pairs at once, as a product of
-    matrices of 0/1 (float32, whose sums of integers below 2^24 are exact: BLAS, on the cores
-    it is given); the rest can add at most min(|a rest|, |b rest|) <= (|a rest| + |b rest|) / 2,
-    so 2|lead AND| + |a rest| + |b rest| >= t|a| + t|b| is necessary. Folded into the product
-    as two more columns of integers (floor(t|a|) and floor(t|b|), two below to spare for
-    rounding), the product itself is the test, >= 0. The few pairs it lets through are checked
-    exactly on all their words. How many words lead is chosen on a sample of pairs (fewer
-    leading words cost less product but let more pairs through); `lead_words` fixes it. Pairs
-    whose bit counts alone rule the threshold out (Dice <= 2·min/(|a|+|b|)) are skipped, by
-    rows and columns sorted by bit count. Tiles of `rows` × `columns` pairs run on `threads`
-    threads, BLAS on one thread each."""
+    Rows and columns are sorted by bit count, and pairs whose counts alone rule the threshold
+    out (Dice <= 2·min/(|a|+|b|)) skipped. `method="compiled"` (what "auto" takes when numba
+    can be had): every remaining pair by a loop compiled by numba (`dice_kernel`: popcounts of
+    64-bit words, a block of columns at a time for tasks of up to `rows` rows, on `threads`
+    threads). numpy alone cannot keep a pair's words in registers: each of AND, count and sum is
+    a pass over memory, several times slower than anonlink's C++ loop.
+
+    `method="product"`, numpy only: a pair reaches t only if 2|a AND b| >= t(|a| + |b|). The
+    words that tell pairs apart best (bits set in about half the filters) lead; the others are
+    the rest. For the leading words |a AND b| is counted exactly for whole tiles of pairs at
+    once, as a product of matrices of 0/1 (float32, whose sums of integers below 2^24 are exact:
+    BLAS, one thread per tile); the rest can add at most min(|a rest|, |b rest|) <=
+    (|a rest| + |b rest|) / 2, so 2|lead AND| + |a rest| + |b rest| >= t|a| + t|b| is
+    necessary. Folded into the product as two more columns of integers (floor(t|a|) and
+    floor(t|b|), two below to spare for rounding), the product itself is the test, >= 0. The
+    few pairs it lets through are checked exactly on all their words. How many words lead is
+    chosen on a sample of pairs (fewer leading words cost less product but let more pairs
+    through); `lead_words` fixes it. Tiles of `rows` × `columns` pairs on `threads` threads."""
     if left.ndim != 2 or right.ndim != 2 or left.shape[1] != right.shape[1]:
         raise ValueError("dice_all takes two (rows, words) arrays of the same width")
     if left.dtype != right.dtype or left.dtype.kind != "u":
@@ -811,6 +879,7 @@ def dice_all(
             rows=rows,
             columns=columns,
             lead_words=lead_words,
+            method=method,
         )
         by_pair = np.lexsort((columns_out, rows_out))
         return rows_out[by_pair], columns_out[by_pair], dice[by_pair]
@@ -821,6 +890,21 @@ def dice_all(
     order_r = np.argsort(right_counts, kind="stable")
     a_sorted, ca = np.ascontiguousarray(left[order_l]), left_counts[order_l]
     b_sorted, cb = np.ascontiguousarray(right[order_r]), right_counts[order_r]
+    if 0 < threshold <= 1:
+        # |b| must lie in [t/(2-t)·|a|, (2-t)/t·|a|] for Dice to reach t.
+        low = np.searchsorted(cb, np.ceil(threshold / (2 - threshold) * ca - 1e-6), side="left")
+        high = np.searchsorted(cb, np.floor((2 - threshold) / threshold * ca + 1e-6), "right")
+    else:
+        low, high = np.zeros(len(ca), np.int64), np.full(len(ca), len(cb), np.int64)
+    if method == "auto":
+        method = "compiled" if _numba_available() else "product"
+    if method == "compiled":
+        i, j, shared = _dice_compiled(
+            a_sorted, b_sorted, ca, cb, low, high, threshold, threads, rows
+        )
+        return _found(i, j, shared, ca, cb, order_l, order_r)
+    if method != "product":
+        raise ValueError("method is 'auto', 'compiled' or 'product'")
     # Words by how well they tell pairs apart: p(1 - p) of their bits' share set.
     density = (
         np.bitwise_count(left).sum(axis=0, dtype=np.float64)
@@ -839,12 +923,6 @@ def dice_all(
     ones_a, ones_b = np.ones((len(ca), 1)), np.ones((len(cb), 1))
     a_extra = np.hstack([_slack(rest_a, ca, threshold, 2)[:, None], ones_a])
     b_extra = np.hstack([ones_b, _slack(rest_b, cb, threshold, 0)[:, None]])
-    if 0 < threshold <= 1:
-        # |b| must lie in [t/(2-t)·|a|, (2-t)/t·|a|] for Dice to reach t.
-        low = np.searchsorted(cb, np.ceil(threshold / (2 - threshold) * ca - 1e-6), side="left")
-        high = np.searchsorted(cb, np.floor((2 - threshold) / threshold * ca + 1e-6), "right")
-    else:
-        low, high = np.zeros(len(ca), np.int64), np.full(len(ca), len(cb), np.int64)
     empty = np.empty(0, np.int64)
     row_tiles = list(range(0, len(ca), rows))
     all_column_tiles = list(range(0, len(cb), columns))
@@ -905,11 +983,35 @@ def dice_all(
         if pool is not None:
             pool.shutdown()
     i, j, shared = (np.concatenate([f[n] for f in found]) for n in range(3))
+    return _found(i, j, shared, ca, cb, order_l, order_r)
+
+
+def _found(
+    i: np.ndarray,
+    j: np.ndarray,
+    shared: np.ndarray,
+    ca: np.ndarray,
+    cb: np.ndarray,
+    order_l: np.ndarray,
+    order_r: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of sorted rows with their intersections as (row, column, Dice) of the inputs,
+    sorted by row then column."""
     total = ca[i] + cb[j]
     dice = (2 * shared / total).astype(np.float32)
     rows_out, columns_out = order_l[i].astype(np.int64), order_r[j].astype(np.int64)
     by_pair = np.lexsort((columns_out, rows_out))
     return rows_out[by_pair], columns_out[by_pair], dice[by_pair]
+
+
+def _numba_available() -> bool:
+    """Whether the compiled loop can be had (numba installed, for this numpy, and able to
+    compile); otherwise `dice_all` takes the product of matrices."""
+    try:
+        from mirador.linkage import dice_kernel  # noqa: F401
+    except Exception:  # noqa: BLE001 (an ImportError, or numba unable to set up its cache)
+        return False
+    return True
 
 
 # --- Matching ------------------------------------------------------------------------------------

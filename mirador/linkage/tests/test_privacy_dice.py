@@ -1,5 +1,6 @@
-"""All-pairs Dice on packed bits (`privacy.dice_all`, the product of matrices with a bound and
-exact checks) gives exactly the pairs and the scores of comparing every pair one by one: on
+"""All-pairs Dice on packed bits (`privacy.dice_all`, both ways: the compiled loop, and the
+product of matrices with a bound and exact checks) gives exactly the pairs and the scores of
+comparing every pair one by one: on
 random filters of several densities and widths (some not a multiple of 64 bits), empty and
 all-ones filters, thresholds met exactly, tiles of any size, one or two threads, any number of
 leading words, and against anonlink on the same bytes. The blocked Dice (`dice_pairs`) too."""
@@ -12,6 +13,7 @@ import pytest
 from mirador.linkage import privacy
 
 Found = tuple[np.ndarray, np.ndarray, np.ndarray]
+METHODS = ("compiled", "product")
 
 
 def reference(left: np.ndarray, right: np.ndarray, threshold: float) -> Found:
@@ -97,8 +99,15 @@ def test_the_pairs_and_scores_are_those_of_every_pair_compared(
             rows=rows,
             columns=columns,
             lead_words=lead_words,
+            method="product",
         )
         assert_same(found, expected)
+        if lead_words is None:
+            # The compiled loop: tasks of `rows` rows.
+            found = privacy.dice_all(
+                left, right, threshold, threads=threads, rows=rows, method="compiled"
+            )
+            assert_same(found, expected)
 
 
 def test_empty_and_all_ones_filters() -> None:
@@ -107,18 +116,21 @@ def test_empty_and_all_ones_filters() -> None:
     empty = np.zeros((3, 8), dtype=np.uint64)
     left = np.vstack([empty, ones, random_filters(rng, 10, 512, 0.3)])
     right = np.vstack([ones[:1], empty[:2], random_filters(rng, 10, 512, 0.3), ones])
-    for threshold in (0.0, 0.5, 0.7, 1.0):
-        expected = reference(left, right, threshold)
-        found = privacy.dice_all(left, right, threshold, rows=4, columns=4, lead_words=2)
-        assert_same(found, expected)
-    # Two empty filters have no Dice: never a pair, even at threshold 0; an empty filter and a
-    # full one have Dice 0; two full ones Dice 1.
-    rows, columns, dice = privacy.dice_all(empty, empty, 0.0)
-    assert len(rows) == 0
-    rows, columns, dice = privacy.dice_all(empty, ones, 0.0)
-    assert len(rows) == 9 and (dice == 0).all()
-    rows, columns, dice = privacy.dice_all(ones, ones, 1.0)
-    assert len(rows) == 9 and (dice == 1).all()
+    for method in METHODS:
+        for threshold in (0.0, 0.5, 0.7, 1.0):
+            expected = reference(left, right, threshold)
+            found = privacy.dice_all(
+                left, right, threshold, rows=4, columns=4, lead_words=2, method=method
+            )
+            assert_same(found, expected)
+        # Two empty filters have no Dice: never a pair, even at threshold 0; an empty filter and
+        # a full one have Dice 0; two full ones Dice 1.
+        rows, columns, dice = privacy.dice_all(empty, empty, 0.0, method=method)
+        assert len(rows) == 0
+        rows, columns, dice = privacy.dice_all(empty, ones, 0.0, method=method)
+        assert len(rows) == 9 and (dice == 0).all()
+        rows, columns, dice = privacy.dice_all(ones, ones, 1.0, method=method)
+        assert len(rows) == 9 and (dice == 1).all()
 
 
 @pytest.mark.parametrize("bits", [1, 37, 100, 200, 1000])
@@ -131,9 +143,9 @@ def test_filters_whose_size_is_not_a_multiple_of_64_bits(bits: int) -> None:
         )
         for threshold in (0.5, 0.7):
             expected = reference(left, right, threshold)
-            for lead_words in (None, 1):
+            for lead_words, method in ((None, "product"), (1, "product"), (None, "compiled")):
                 found = privacy.dice_all(
-                    left, right, threshold, rows=5, columns=9, lead_words=lead_words
+                    left, right, threshold, rows=5, columns=9, lead_words=lead_words, method=method
                 )
                 assert_same(found, expected)
 
@@ -148,15 +160,20 @@ def test_a_threshold_met_exactly_is_kept_and_one_bit_short_is_not() -> None:
     # 10 bits and 10 bits sharing 7: Dice 14 / 20 = 0.7 exactly; sharing 6: 0.6.
     left = filters(range(0, 10), range(64, 74))
     right = filters(range(3, 13), range(68, 78))
-    rows, columns, dice = privacy.dice_all(left, right, 0.7, lead_words=1)
-    assert list(zip(rows.tolist(), columns.tolist(), strict=True)) == [(0, 0)]
-    assert dice.tolist() == [np.float32(0.7)]
+    for method in METHODS:
+        rows, columns, dice = privacy.dice_all(left, right, 0.7, lead_words=1, method=method)
+        assert list(zip(rows.tolist(), columns.tolist(), strict=True)) == [(0, 0)]
+        assert dice.tolist() == [np.float32(0.7)]
     # 4 and 4 bits sharing 3: Dice 0.75 exactly, at a threshold of 0.75.
     left, right = filters(range(0, 4)), filters(range(1, 5))
-    for lead_words in (1, 2):
-        rows, _columns, dice = privacy.dice_all(left, right, 0.75, lead_words=lead_words)
+    for lead_words, method in ((1, "product"), (2, "product"), (None, "compiled")):
+        rows, _columns, dice = privacy.dice_all(
+            left, right, 0.75, lead_words=lead_words, method=method
+        )
         assert dice.tolist() == [0.75]
-        assert len(privacy.dice_all(left, right, 0.7501, lead_words=lead_words)[0]) == 0
+        assert (
+            len(privacy.dice_all(left, right, 0.7501, lead_words=lead_words, method=method)[0]) == 0
+        )
 
 
 def test_many_pairs_with_the_leading_words_chosen_on_a_sample() -> None:
@@ -172,7 +189,8 @@ def test_many_pairs_with_the_leading_words_chosen_on_a_sample() -> None:
     right = np.vstack([encodings(14000), near_copies(rng, left, 150, 1536)])
     expected = reference(left, right, 0.7)
     assert len(expected[0]) >= 300
-    assert_same(privacy.dice_all(left, right, 0.7, threads=2), expected)
+    for method in METHODS:
+        assert_same(privacy.dice_all(left, right, 0.7, threads=2, method=method), expected)
 
 
 def test_the_same_pairs_and_scores_as_anonlink() -> None:
@@ -198,10 +216,13 @@ def test_the_same_pairs_and_scores_as_anonlink() -> None:
         theirs = {
             (int(x), int(y)): np.float32(s) for x, y, s in zip(index_l, index_r, sims, strict=True)
         }
-        rows, columns, dice = privacy.dice_all(left, right, threshold, rows=16, columns=32)
-        ours = dict(zip(zip(rows.tolist(), columns.tolist(), strict=True), dice, strict=True))
-        assert len(ours) >= 50
-        assert ours == theirs
+        for method in METHODS:
+            rows, columns, dice = privacy.dice_all(
+                left, right, threshold, rows=16, columns=32, method=method
+            )
+            ours = dict(zip(zip(rows.tolist(), columns.tolist(), strict=True), dice, strict=True))
+            assert len(ours) >= 50
+            assert ours == theirs
 
 
 def test_blocked_dice_of_given_pairs_is_exact() -> None:
@@ -228,5 +249,7 @@ def test_bad_input_is_refused() -> None:
         privacy.dice_all(a, a.astype(np.int64), 0.7)
     with pytest.raises(ValueError):
         privacy.dice_all(a, a, float("nan"))
+    with pytest.raises(ValueError):
+        privacy.dice_all(a, a, 0.7, method="other")
     rows, columns, dice = privacy.dice_all(a[:0], a, 0.7)
     assert len(rows) == len(columns) == len(dice) == 0

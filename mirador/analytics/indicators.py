@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirador.analytics.disclosure import TOTAL
+from mirador.analytics.selection_figures import dataset_fact
 from mirador.analytics.selectors import (
     PERIOD,
     BatchSource,
@@ -141,16 +142,21 @@ def _batches(table: PublicTable, key: tuple[str, ...]) -> tuple[str, ...]:
 def _months_with_figures(query: TableQuery) -> dict[str, set[int]]:
     """Months of each year the dataset has any figure for (whatever the filters): a year is
     complete when it has twelve."""
-    periods = (
-        Observation.objects.filter(dataset=query.dataset, period_type=PeriodType.MONTH)
-        .values_list("period", flat=True)
-        .distinct()
-        .order_by()
-    )
-    found: dict[str, set[int]] = {}
-    for period in periods:
-        found.setdefault(f"{period:%Y}", set()).add(period.month)
-    return found
+
+    def months() -> dict[str, set[int]]:
+        periods = (
+            Observation.objects.filter(dataset=query.dataset, period_type=PeriodType.MONTH)
+            .values_list("period", flat=True)
+            .distinct()
+            .order_by()
+        )
+        found: dict[str, set[int]] = {}
+        for period in periods:
+            found.setdefault(f"{period:%Y}", set()).add(period.month)
+        return found
+
+    # A scan of every figure of the dataset: kept until its data changes.
+    return dataset_fact("months", query.dataset, months)
 
 
 def period_totals(query: TableQuery) -> tuple[list[PeriodFigure], list[YearFigure], PublicTable]:

@@ -20,15 +20,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Min, QuerySet, Sum
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mirador.analytics.disclosure import TOTAL, Hierarchy, ProtectedTable, protect_table
+from mirador.analytics.selection_figures import dataset_fact, selection_figures
 from mirador.core.errors import ApplicationError, NotFoundError
 from mirador.core.models import Country, Subdivision
 from mirador.flows.models import (
     OBSERVATION_DIMENSIONS,
+    BatchStatus,
     Code,
     Dataset,
     Dimension,
@@ -36,6 +38,8 @@ from mirador.flows.models import (
     ImportBatch,
     Observation,
     PeriodType,
+    Series,
+    SeriesValue,
     allowed_values,
 )
 
@@ -176,20 +180,34 @@ def dataset_dimensions(dataset: Dataset) -> list[Dimension]:
 
 
 def stored_period_types(dataset: Dataset) -> list[str]:
-    return sorted(
-        Observation.objects.filter(dataset=dataset)
+    """The period types of the dataset's current figures: read off its series (a few per
+    hundred figures), each checked for one current figure (which stops at the first)."""
+    types = (
+        Series.objects.filter(dataset=dataset)
         .values_list("period_type", flat=True)
         .distinct()
         .order_by()
+    )
+    return sorted(
+        period_type
+        for period_type in types
+        if Series.objects.filter(dataset=dataset, period_type=period_type)
+        .filter(Exists(SeriesValue.objects.filter(series=OuterRef("pk"))))
+        .exists()
     )
 
 
 def dataset_coverage(dataset: Dataset) -> dict[str, Any]:
     """First and last period and number of observations of a dataset."""
-    summary = Observation.objects.filter(dataset=dataset).aggregate(
-        first=Min("period"), last=Max("period")
-    )
-    return {"first_period": summary["first"], "last_period": summary["last"]}
+
+    def compute() -> dict[str, Any]:
+        summary = Observation.objects.filter(dataset=dataset).aggregate(
+            first=Min("period"), last=Max("period")
+        )
+        return {"first_period": summary["first"], "last_period": summary["last"]}
+
+    # A scan of every figure of the dataset: kept until its data changes.
+    return dict(dataset_fact("coverage", dataset, compute))
 
 
 def parse_period(text: str, *, end: bool, field_name: str) -> datetime.date:
@@ -402,12 +420,9 @@ def period_code(period: datetime.date, period_type: str) -> str:
 def public_table(query: TableQuery, *, threshold: int | None = None) -> PublicTable:
     """The table of a query after disclosure control, with its sources."""
     columns = [name for name in query.group_by]
-    rows = (
-        observations_for(query).values(*columns, "batch_id").annotate(total=Sum("value")).order_by()
-    )
     cells: dict[tuple[str, ...], int] = defaultdict(int)
     cell_batches: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for row in rows.iterator(chunk_size=5000):
+    for row in _grouped_rows(query, columns):
         key = tuple(
             period_code(row[name], query.stored_period_type) if name == PERIOD else row[name]
             for name in columns
@@ -436,6 +451,18 @@ def public_table(query: TableQuery, *, threshold: int | None = None) -> PublicTa
         batches_of=batches_of,
         sources=batch_sources(batch_ids),
     )
+
+
+def _grouped_rows(query: TableQuery, columns: list[str]) -> Iterable[dict[str, Any]]:
+    """The query's figures summed by its columns and batch: from the selection's arrays where
+    analytics.selection_figures holds them, else by the database's GROUP BY."""
+    figures = selection_figures(query)
+    if figures is not None:
+        return figures.grouped(columns)
+    rows = (
+        observations_for(query).values(*columns, "batch_id").annotate(total=Sum("value")).order_by()
+    )
+    return rows.iterator(chunk_size=5000)
 
 
 def _batches_of_entries(
@@ -479,8 +506,10 @@ def dimension_codes(
         for code in Code.objects.filter(code_list_id=dimension.code_list_id):
             codes[code.code] = {"code": code.code, "name_en": code.name_en, "name_es": code.name_es}
     if dimension.kind != DimensionKind.CODED and dataset is not None:
+        # Read off the series of the imported batches (not every figure): a series whose
+        # figures a revision has all replaced still lists its code.
         used = (
-            Observation.objects.filter(dataset=dataset)
+            Series.objects.filter(dataset=dataset, batch__status=BatchStatus.IMPORTED)
             .values_list(dimension.code, flat=True)
             .distinct()
             .order_by()

@@ -7,10 +7,12 @@ PostgreSQL's COPY of the same file into a bare table (benchmarks/import_cbp.py).
   type, source sheet, the sixteen dimension columns), unique together: rows / periods rows.
 - flows_seriesvalue: one row per figure, five narrow columns: series_id, period, value,
   source_row, current_since. Series and period are its primary key, so one figure per series
-  and period is checked by one 12-byte index. On PostgreSQL the table is partitioned by
-  series id range: the shared partition holds the figures of series ids below 256 * 2**28
-  (those flows_series' own sequence gives), and a large import adds a partition of its own for
-  series ids n * 2**28 to (n + 1) * 2**28, n from the sequence flows_seriesvalue_partition
+  and period is checked by one index, which also holds the count, so that the sums over a
+  selection of series read the index alone once the table is vacuumed (an index-only scan;
+  autovacuum visits a table soon after a large insert). On PostgreSQL the table is
+  partitioned by series id range: the shared partition holds the figures of series ids below
+  256 * 2**28 (those flows_series' own sequence gives), and a large import adds a partition
+  of its own for series ids n * 2**28 to (n + 1) * 2**28, n from the sequence flows_seriesvalue_partition
   (from 256), built and attached by flows.storage.
 - flows_observation: a view joining the two with the columns the table had (and series_id), so
   that every read stays as it was; its id is computed: the series' id shifted left by 18 bits,
@@ -75,7 +77,7 @@ def partition_series_values(apps, schema_editor):
         'value bigint NOT NULL CHECK ("value" >= 0), '
         'source_row bigint NULL CHECK ("source_row" >= 0), '
         "current_since timestamp with time zone NULL, "
-        "CONSTRAINT flows_seriesvalue_pkey PRIMARY KEY (series_id, period)"
+        "CONSTRAINT flows_seriesvalue_pkey PRIMARY KEY (series_id, period) INCLUDE (value)"
         ") PARTITION BY RANGE (series_id)"
     )
     schema_editor.execute(

@@ -140,8 +140,9 @@ def _batches(table: PublicTable, key: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _months_with_figures(query: TableQuery) -> dict[str, set[int]]:
-    """Months of each year the dataset has any figure for (whatever the filters): a year is
-    complete when it has twelve."""
+    """Months of each year, within the query's period range, that the dataset has any figure
+    for (whatever the filters): a year is complete when it has twelve. A range that ends in
+    June makes its last year a half year, compared with the same months of the year before."""
 
     def months() -> dict[str, set[int]]:
         periods = (
@@ -155,8 +156,15 @@ def _months_with_figures(query: TableQuery) -> dict[str, set[int]]:
             found.setdefault(f"{period:%Y}", set()).add(period.month)
         return found
 
-    # A scan of every figure of the dataset: kept until its data changes.
-    return dataset_fact("months", query.dataset, months)
+    # A scan of every figure of the dataset: kept until its data changes (never modified).
+    found = dataset_fact("months", query.dataset, months)
+    first = (query.start.year, query.start.month) if query.start else (1, 1)
+    last = (query.end.year, query.end.month) if query.end else (9999, 12)
+    in_range = {
+        year: {month for month in months if first <= (int(year), month) <= last}
+        for year, months in found.items()
+    }
+    return {year: months for year, months in in_range.items() if months}
 
 
 def period_totals(query: TableQuery) -> tuple[list[PeriodFigure], list[YearFigure], PublicTable]:

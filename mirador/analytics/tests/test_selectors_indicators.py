@@ -63,6 +63,22 @@ def test_an_incomplete_year_is_compared_with_the_same_months_of_the_previous_yea
     assert latest.change == now - before
 
 
+def test_a_range_ending_mid_year_compares_the_same_months_of_the_year_before(
+    cbp_batch: ImportBatch,
+) -> None:
+    # 2023 is a whole year in the file; asked up to June, it is a half year.
+    _monthly, yearly, _table = period_totals(cbp_query(start="2022-01", end="2023-06"))
+    by_year = {figure.year: figure for figure in yearly}
+    months = cbp_totals("month")
+    first_half = [f"2023-{month:02d}" for month in range(1, 7)]
+    assert by_year["2023"].value == sum(months[month] for month in first_half)
+    assert not by_year["2023"].complete and by_year["2023"].months == 6
+    assert by_year["2023"].change_basis == "same_months"
+    before = sum(months[month.replace("2023", "2022")] for month in first_half)
+    assert by_year["2023"].change == by_year["2023"].value - before
+    assert by_year["2022"].complete
+
+
 def test_totals_follow_the_filters(cbp_batch: ImportBatch) -> None:
     _monthly, yearly, _table = period_totals(cbp_query(filters={"citizenship": ["HN"]}))
     assert {figure.year: figure.value for figure in yearly} == dict(

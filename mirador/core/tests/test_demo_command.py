@@ -24,6 +24,8 @@ from mirador.accounts.checks import (
 )
 from mirador.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mirador.accounts.models import Role, User
+from mirador.analytics.bulletins import latest_month_with_figures
+from mirador.analytics.models import BulletinEdition, BulletinStatus
 from mirador.core.management.commands.demo import REFUSED_IN_PRODUCTION
 from mirador.core.management.commands.serve import PORT_IN_USE
 from mirador.flows.models import BatchStatus, ImportBatch, Observation
@@ -298,8 +300,16 @@ def test_the_demo_fills_the_observatory_from_the_samples_the_guide_and_its_own_a
     rolled_up = Observation.objects.filter(batch__source="mirador-returns")
     assert sum(rolled_up.values_list("value", flat=True)) == Arrival.objects.count() > 0
 
+    # The portal's archive holds the bulletin of the latest month with figures, both languages.
+    published = BulletinEdition.objects.filter(status=BulletinStatus.PUBLISHED)
+    assert set(published.values_list("language", flat=True)) == {"es", "en"}
+    assert {edition.month for edition in published} == {latest_month_with_figures()}
+    assert all(bytes(edition.pdf).startswith(b"%PDF") for edition in published)
+
     batches = set(imported.values_list("pk", flat=True))
+    editions = set(published.values_list("pk", flat=True))
     run_demo()
+    assert set(published.values_list("pk", flat=True)) == editions
     assert (
         set(ImportBatch.objects.filter(status=BatchStatus.IMPORTED).values_list("pk", flat=True))
         == batches

@@ -88,6 +88,7 @@ class Command(BaseCommand):
             self._load_identification()
             self._load_directory()
             self._load_observatory()
+            self._publish_bulletin()
         self._print_accounts(users)
         shown_host = f"[{host}]" if ":" in host else host
         url = f"http://{shown_host}:{port}/"
@@ -229,6 +230,29 @@ class Command(BaseCommand):
             )
         for summary in result.failed:
             self.stderr.write(summary)
+
+    def _publish_bulletin(self) -> None:
+        """The monthly bulletin of the latest month with figures, in both languages, so that
+        the portal's archive shows one; once (a demo run again publishes no new edition)."""
+        from mirador.analytics import bulletins
+
+        if bulletins.published_editions().exists():
+            return
+        month = bulletins.latest_month_with_figures()
+        if month is None:
+            return
+        started = self._step(str(_("Observatory: publishing the monthly bulletin…")))
+        try:
+            editions = bulletins.bulletin_generate_now(month=f"{month:%Y-%m}")
+        except ApplicationError as error:
+            self._done(started, error.message)
+            return
+        self._done(
+            started,
+            str(_("{month}, {count} languages")).format(
+                month=bulletins.month_label(month), count=len(editions)
+            ),
+        )
 
     def _ensure_accounts(self) -> list[Any]:
         from mirador.accounts.demo import demo_accounts_ensure

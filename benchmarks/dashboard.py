@@ -19,7 +19,8 @@ What it does:
    pyarrow: 180 months (2011 to 2025) x the departments of Honduras, Guatemala and El
    Salvador (and "unknown" for each) x 28 countries returned from x sex x age and
    unaccompanied minors x means of transport, counts drawn at random. Imports it with
-   `mirador import` (the import engine, which writes PostgreSQL with COPY), then VACUUM
+   `mirador import` (the import engine, which writes PostgreSQL with COPY), loads the
+   population figures the demo loads (for the rates per 100,000 inhabitants), then VACUUM
    ANALYZE (what autovacuum does soon after a large insert).
 3. Asks Mirador's pages, with production settings (DEBUG off), through Django's test client
    in this process, one request at a time (in process rather than over `mirador serve`:
@@ -191,6 +192,23 @@ def import_table(path: Path, environment: dict[str, str]) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
+
+
+def load_population(environment: dict[str, str]) -> None:
+    """The population figures the demo loads (UN population sample), so that the pages show
+    rates per 100,000 inhabitants as a deployment would."""
+    subprocess.run(  # noqa: S603 (our own command)
+        [
+            str(MIRADOR),
+            "shell",
+            "-c",
+            "from mirador.analytics.demo import population_demo_load; "
+            "assert population_demo_load().ok",
+        ],
+        env=environment,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def observation_count(url: str) -> int:
@@ -397,6 +415,7 @@ def main() -> int:
                 figures["generate_s"] = round(time.perf_counter() - started, 1)
                 figures["import_s"] = round(import_table(csv_path, environment), 1)
                 csv_path.unlink()
+                load_population(environment)
                 analyse(url)
                 stored = observation_count(url)
                 if stored != written:

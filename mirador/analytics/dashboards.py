@@ -838,7 +838,7 @@ def _dataset_figures(selection: DashboardSelection) -> DatasetDashboard:
     population_batches: set[str] = set()
     declared = _declared(query.dataset)
     complete_years = {figure.year for figure in yearly if figure.complete}
-    if query.dataset.code != POPULATION_DATASET:
+    if query.dataset.code != POPULATION_DATASET and indicator_module.population_loaded():
         # Per inhabitant of the member state's own dimension (the returnees' country, the
         # citizenship of those encountered), of the latest whole year where there is one.
         for name in COUNTRY_OF_INTEREST:

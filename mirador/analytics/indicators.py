@@ -309,6 +309,11 @@ def top(
     ], table
 
 
+def population_loaded() -> bool:
+    """Whether any population figure is loaded (rates need one)."""
+    return Observation.objects.filter(dataset__code=POPULATION_DATASET).exists()
+
+
 def population_figures(
     countries: Sequence[str] | None = None,
 ) -> dict[tuple[str, str], tuple[int, str]]:

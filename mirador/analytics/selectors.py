@@ -182,19 +182,24 @@ def dataset_dimensions(dataset: Dataset) -> list[Dimension]:
 def stored_period_types(dataset: Dataset) -> list[str]:
     """The period types of the dataset's current figures: read off its series (a few per
     hundred figures), each checked for one current figure (which stops at the first)."""
-    types = (
-        Series.objects.filter(dataset=dataset)
-        .values_list("period_type", flat=True)
-        .distinct()
-        .order_by()
-    )
-    return sorted(
-        period_type
-        for period_type in types
-        if Series.objects.filter(dataset=dataset, period_type=period_type)
-        .filter(Exists(SeriesValue.objects.filter(series=OuterRef("pk"))))
-        .exists()
-    )
+
+    def compute() -> list[str]:
+        types = (
+            Series.objects.filter(dataset=dataset)
+            .values_list("period_type", flat=True)
+            .distinct()
+            .order_by()
+        )
+        return sorted(
+            period_type
+            for period_type in types
+            if Series.objects.filter(dataset=dataset, period_type=period_type)
+            .filter(Exists(SeriesValue.objects.filter(series=OuterRef("pk"))))
+            .exists()
+        )
+
+    # Asked several times by each page: kept until the dataset's data changes.
+    return list(dataset_fact("period types", dataset, compute))
 
 
 def dataset_coverage(dataset: Dataset) -> dict[str, Any]:
@@ -443,7 +448,14 @@ def public_table(query: TableQuery, *, threshold: int | None = None) -> PublicTa
         months = {key[position] for key in cells}
         hierarchies[position] = Hierarchy(parent={month: month[:4] for month in months})
     protected = protect_table(cells, hierarchies=hierarchies, threshold=threshold)
-    batches_of = _batches_of_entries(cell_batches, hierarchies)
+    batch_sets = {frozenset(batches) for batches in cell_batches.values()}
+    if len(batch_sets) == 1:
+        # Every cell from the same batches (a single file, as most selections are): so is
+        # every total, and protect_table has listed them all.
+        (only,) = batch_sets
+        batches_of = dict.fromkeys(protected.values, only)
+    else:
+        batches_of = _batches_of_entries(cell_batches, hierarchies)
     batch_ids = set().union(*cell_batches.values()) if cell_batches else set()
     return PublicTable(
         query=query,

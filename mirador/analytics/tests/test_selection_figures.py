@@ -111,3 +111,12 @@ def test_too_many_series_are_left_to_the_database(
     from_database = public_table(query)
     assert from_database.protected.values == from_arrays.protected.values
     assert from_database.batches_of == from_arrays.batches_of
+
+
+def test_every_entry_of_a_single_file_table_names_that_file(cbp_batch: ImportBatch) -> None:
+    query = table_query(
+        dataset=dataset_get(code="border-encounters"), group_by=[PERIOD, "demographic"]
+    )
+    table = public_table(query)
+    assert set(table.batches_of) == set(table.protected.values)
+    assert set(table.batches_of.values()) == {frozenset({str(cbp_batch.pk)})}

@@ -80,7 +80,13 @@ def test_several_processes_serve_one_port_and_stop_together(tmp_path: Path) -> N
     )
     try:
         assert _healthz(port, within=90) == 200
+        # The first worker may answer before the master has forked the second (gunicorn
+        # waits a random tenth of a second between forks).
+        deadline = time.monotonic() + 30
         workers = _children(server.pid)
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _children(server.pid)
         assert len(workers) == 2
     finally:
         server.send_signal(signal.SIGTERM)

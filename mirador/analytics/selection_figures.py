@@ -10,12 +10,14 @@ figures, about a second each. Here the selection is read once:
 - their figures in the period range from flows_seriesvalue, as three arrays in PostgreSQL's
   binary format parsed by numpy (no Python object per figure). The values' primary key holds
   the count, so this reads the index alone once the table is vacuumed.
-Each table is then a sum by group of those arrays (sort and reduce, exact in int64).
+Each table is then a sum by group of those arrays (bincount for tables of few groups, a sort
+otherwise; exact).
 
-Kept for the few last selections asked, under the set of the dataset's imported batches (which
-changes with every import, revision and rollback); a selection of more than MAX_SERIES series
-(an unfiltered dataset of millions of figures) is left to the database's GROUP BY instead, so
-that a web process never holds more than a few tens of MiB for it.
+Kept for the few last selections asked (at most KEPT_FIGURES figures in all), under the set of
+the dataset's imported batches (which changes with every import, revision and rollback); a
+selection of more than MAX_SERIES series (an unfiltered dataset of millions of figures) is left
+to the database's GROUP BY instead, so that a web process never holds more than a few tens of
+MiB for it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ MAX_SERIES = 10_000
 DENSE_GROUPS = 1 << 20
 # Selections kept per process.
 KEPT_SELECTIONS = 8
+# and at most this many figures in all (16 bytes each: about 64 MB).
+KEPT_FIGURES = 4_000_000
 # array_send's header for one dimension: dimensions, null flag, element type, length, lower bound.
 _ARRAY_HEADER_BYTES = 20
 # Periods are sent as days from 2000-01-01.
@@ -65,8 +69,11 @@ class SelectionFigures:
         ids = np.asarray([row[0] for row in series], dtype=np.int64)
         order = np.argsort(ids, kind="stable")
         series_ids, days_since_2000, values = figures
-        self.series_at: Integers = order[np.searchsorted(ids[order], series_ids)]
-        days, self.period_at = np.unique(days_since_2000, return_inverse=True)
+        # Positions held narrow (at most MAX_SERIES series, a few hundred periods): 16 bytes
+        # a figure with its count.
+        self.series_at = order[np.searchsorted(ids[order], series_ids)].astype(np.int32)
+        days, period_at = np.unique(days_since_2000, return_inverse=True)
+        self.period_at = period_at.astype(np.int32)
         self.periods = [datetime.date.fromordinal(int(day) + _EPOCH) for day in days]
         self.values: Integers = values
         # Every sum of these counts is exact in float64 (integers below 2**53).
@@ -93,7 +100,7 @@ class SelectionFigures:
         if not len(self.values):
             return
         labels: list[list[Any]] = []
-        keys: list[Integers] = []
+        keys: list[npt.NDArray[np.integer[Any]]] = []
         for name in (*columns, "batch_id"):
             if name == PERIOD:
                 labels.append(self.periods)
@@ -193,7 +200,9 @@ def selection_figures(query: TableQuery) -> SelectionFigures | None:
     figures = SelectionFigures(rows, _read_values([row[0] for row in rows], query))
     with _kept_lock:
         _kept[key] = figures
-        while len(_kept) > KEPT_SELECTIONS:
+        while len(_kept) > 1 and (
+            len(_kept) > KEPT_SELECTIONS or sum(len(kept) for kept in _kept.values()) > KEPT_FIGURES
+        ):
             _kept.popitem(last=False)
     return figures
 

@@ -120,3 +120,17 @@ def test_every_entry_of_a_single_file_table_names_that_file(cbp_batch: ImportBat
     table = public_table(query)
     assert set(table.batches_of) == set(table.protected.values)
     assert set(table.batches_of.values()) == {frozenset({str(cbp_batch.pk)})}
+
+
+def test_a_process_keeps_no_more_figures_than_its_limit(
+    cbp_batch: ImportBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selection_figures, "_kept", type(selection_figures._kept)())
+    dataset = dataset_get(code="border-encounters")
+    first = selection_figures.selection_figures(table_query(dataset=dataset, start="2023-01"))
+    assert first is not None
+    monkeypatch.setattr(selection_figures, "KEPT_FIGURES", len(first))
+    second = selection_figures.selection_figures(table_query(dataset=dataset, start="2024-01"))
+    assert second is not None
+    kept = list(selection_figures._kept.values())
+    assert kept == [second]  # the older selection made room

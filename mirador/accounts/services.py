@@ -33,6 +33,7 @@ from mirador.accounts.selectors import (
     user_has_second_factor,
 )
 from mirador.core.errors import ValidationFailedError
+from mirador.core.lookups import row_or_none
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -110,10 +111,10 @@ def api_token_obtain(
 
 def api_token_authenticate(*, raw_token: str) -> User | None:
     """The active user a usable token belongs to, or None."""
-    token = (
-        ApiToken.objects.select_related("user", "user__organisation")
-        .filter(key_hash=_hash_token(raw_token), revoked_at__isnull=True)
-        .first()
+    token = row_or_none(
+        ApiToken.objects.select_related("user", "user__organisation").filter(
+            key_hash=_hash_token(raw_token), revoked_at__isnull=True
+        )
     )
     if token is None or not token.is_usable or not token.user.is_active:
         return None

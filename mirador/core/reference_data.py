@@ -31,6 +31,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from mirador.core.lookups import reference_rows_forget
 from mirador.core.models import OrganisationType, RcmStatus, ReceptionCentreKind
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -140,6 +141,8 @@ def _sync(
             counts.updated += 1
     model._default_manager.bulk_create(missing, batch_size=500)
     counts.created = len(missing)
+    # Rows kept by this process (core.lookups) are read again.
+    reference_rows_forget()
     return counts
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -291,3 +291,56 @@ def people_for_matching(
         details={"count": len(persons), "country": country_id, "consent": consent},
     )
     return persons
+
+
+@dataclass(frozen=True)
+class IdentityFields:
+    """What matching compares of a record: names, date of birth, sex, document numbers."""
+
+    given_names: str
+    first_surname: str
+    second_surname: str
+    birth_year: int | None
+    birth_month: int | None
+    birth_day: int | None
+    sex: str
+    document_numbers: tuple[str, ...]
+
+
+def identity_fields_visible_to(
+    *, user: AnyUser | None, person_ids: Sequence[uuid.UUID] | set[uuid.UUID]
+) -> dict[uuid.UUID, IdentityFields]:
+    """The identity fields of those of `person_ids` that `user` may read, by id, in one
+    query (a row per document), for a search to choose which records it reads: nothing here
+    is shown, so nothing is audited. The records a search shows are read through
+    `people_visible_to` and audited there."""
+    if not person_ids or not permissions.can_read_personal_data(user):
+        return {}
+    rows = (
+        Person.objects.filter(permissions.persons_visible_filter(user))
+        .filter(pk__in=list(person_ids))
+        .order_by()
+        .values_list(
+            "pk",
+            "given_names",
+            "first_surname",
+            "second_surname",
+            "birth_year",
+            "birth_month",
+            "birth_day",
+            "sex",
+            "documents__number",
+        )
+    )
+    found: dict[uuid.UUID, IdentityFields] = {}
+    numbers: dict[uuid.UUID, dict[str, None]] = {}
+    for pk, given, first, second, year, month, day, sex, number in rows:
+        if pk not in found:
+            found[pk] = IdentityFields(given, first, second, year, month, day, sex, ())
+        # The rule's filter through shares can repeat a row; each number is kept once.
+        kept = numbers.setdefault(pk, {})
+        if number is not None:
+            kept[number] = None
+    return {
+        pk: replace(fields, document_numbers=tuple(numbers[pk])) for pk, fields in found.items()
+    }

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db import router, transaction
+from django.db.models import CheckConstraint, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,8 @@ from mirador.core.errors import (
     PermissionDeniedError,
     ValidationFailedError,
 )
-from mirador.core.models import AuditAction, Country, Organisation, Subdivision
+from mirador.core.lookups import country_by_code, subdivision_by_code
+from mirador.core.models import AuditAction, Country, Organisation
 from mirador.people.models import (
     Consent,
     ContactPoint,
@@ -78,6 +79,8 @@ UPDATABLE_FIELDS = frozenset(
     }
 )
 BIRTH_FIELDS = ("birth_year", "birth_month", "birth_day")
+# A document's kind, issuing country and number are unique (people.models.IdentityDocument).
+DOCUMENT_UNIQUE = ("identity_document_unique",)
 NAME_FIELDS = ("given_names", "first_surname", "second_surname")
 
 
@@ -168,12 +171,18 @@ def _known_fields(instance: Any) -> set[str]:
 
 
 def _full_clean(
-    instance: Any, *, prefix: str = "", exclude: Sequence[str] = (), checked: Sequence[str] = ()
+    instance: Any,
+    *,
+    prefix: str = "",
+    exclude: Sequence[str] = (),
+    checked: Sequence[str] = (),
+    verified: Sequence[str] = (),
 ) -> None:
     """Model.full_clean, step by step as Django runs it, without the queries whose answer is
     known (`_known_fields`). `checked`: fields whose check constraints the caller has already
     verified in Python, so that the database is not asked again (unique constraints on them
-    are still checked)."""
+    are still checked). `verified`: names of constraints the caller has just checked against
+    the database itself (several rows in one query)."""
     errors: dict[str, Any] = {}
     skipped = set(exclude)
     known = _known_fields(instance)
@@ -192,11 +201,40 @@ def _full_clean(
         errors = error.update_error_dict(errors)
     skipped |= {name for name in errors if name != NON_FIELD_ERRORS}
     try:
-        instance.validate_constraints(exclude=skipped | _check_only(instance, checked))
+        _validate_constraints(
+            instance, exclude=skipped | _check_only(instance, checked), verified=set(verified)
+        )
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     if errors:
         raise _validation_error(ValidationError(errors), prefix=prefix)
+
+
+def _validate_constraints(instance: Any, *, exclude: set[str], verified: set[str]) -> None:
+    """Model.validate_constraints, skipping the `verified` constraints and without building
+    the query of a check constraint that names an excluded field (Django builds it, then
+    skips the constraint on the FieldError that the missing field raises: most of the time
+    the check of a new person took)."""
+    using = router.db_for_write(type(instance), instance=instance)
+    errors: dict[str, Any] = {}
+    for model_class, constraints in instance.get_constraints():
+        for constraint in constraints:
+            if constraint.name in verified:
+                continue
+            if isinstance(constraint, CheckConstraint):
+                referenced = getattr(constraint.condition, "referenced_base_fields", None)
+                if referenced is not None and referenced & exclude:
+                    continue
+            try:
+                constraint.validate(model_class, instance, exclude=exclude, using=using)
+            except ValidationError as error:
+                fields: Sequence[str] = getattr(constraint, "fields", ())
+                if getattr(error, "code", None) == "unique" and len(fields) == 1:
+                    errors.setdefault(fields[0], []).append(error)
+                else:
+                    errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_only(instance: Any, fields: Sequence[str]) -> set[str]:
@@ -273,7 +311,7 @@ def country_from_code(code: str | None, *, field: str) -> Country | None:
     """The country of an ISO alpha-2 code; ValidationFailedError naming `field` if unknown."""
     if not code:
         return None
-    country = Country.objects.filter(pk=code.strip().upper()).first()
+    country = country_by_code(code.strip().upper())
     if country is None:
         raise ValidationFailedError(details={"fields": {field: [str(UNKNOWN_COUNTRY)]}})
     return country
@@ -315,9 +353,13 @@ def person_register(
     documents: Sequence[DocumentData] = (),
     contacts: Sequence[ContactData] = (),
     reason: str,
+    savepoint: bool = True,
 ) -> Person:
     """Register a person in `country`'s registry. `is_child` is set when the date of birth
-    makes the person (possibly) under 18 today; with no date it stays as given."""
+    makes the person (possibly) under 18 today; with no date it stays as given.
+
+    `savepoint=False`: the caller's transaction block is rolled back whole if this fails
+    (returns.services.arrival_register), so no savepoint of its own is needed."""
     if not permissions.can_register_person(actor, country):
         _audit_refusal(actor=actor, person_id="", attempted="create")
         raise PermissionDeniedError(str(PERSON_NOT_REGISTERABLE))
@@ -344,34 +386,18 @@ def person_register(
     # Documents are mostly issued by the registry's country or the nationality: no query.
     countries = {known.pk: known for known in (country, nationality) if known is not None}
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         person.save(force_insert=True)
         # Nothing points to a record just created: the access rule's checks of one-to-one
         # relations to it (linkage's missing-person report) need no query.
         for relation in Person._meta.related_objects:
             if relation.one_to_one:
                 relation.set_cached_value(person, None)
-        for index, document in enumerate(documents):
-            code = (document.issuing_country or "").strip().upper()
-            row = IdentityDocument(
-                person=person,
-                kind=document.kind,
-                number=document.number.strip(),
-                issuing_country=countries.get(code)
-                or country_from_code(
-                    document.issuing_country, field=f"documents.{index}.issuing_country"
-                ),
-                issued_on=document.issued_on,
-                expires_on=document.expires_on,
-                created_by=actor,
-                modified_by=actor,
-            )
-            _full_clean(row, prefix=f"documents.{index}.")
-            row.save(force_insert=True)
+        _documents_add(actor=actor, person=person, documents=documents, countries=countries)
         for index, contact in enumerate(contacts):
             subdivision = None
             if contact.subdivision:
-                subdivision = Subdivision.objects.filter(pk=contact.subdivision.upper()).first()
+                subdivision = subdivision_by_code(contact.subdivision.upper())
                 if subdivision is None:
                     raise ValidationFailedError(
                         details={
@@ -405,6 +431,85 @@ def person_register(
             },
         )
     return person
+
+
+def _document_row(
+    *,
+    actor: User,
+    person: Person,
+    document: DocumentData,
+    index: int,
+    countries: dict[str, Country],
+) -> IdentityDocument:
+    code = (document.issuing_country or "").strip().upper()
+    return IdentityDocument(
+        person=person,
+        kind=document.kind,
+        number=document.number.strip(),
+        issuing_country=countries.get(code)
+        or country_from_code(document.issuing_country, field=f"documents.{index}.issuing_country"),
+        issued_on=document.issued_on,
+        expires_on=document.expires_on,
+        created_by=actor,
+        modified_by=actor,
+    )
+
+
+def _documents_checked(
+    *,
+    actor: User,
+    person: Person,
+    documents: Sequence[DocumentData],
+    countries: dict[str, Country],
+) -> list[IdentityDocument] | None:
+    """The rows of `documents`, each checked as full_clean checks it, with whether one is
+    registered already asked for all of them in one query; None if any is wrong."""
+    rows = []
+    try:
+        for index, document in enumerate(documents):
+            row = _document_row(
+                actor=actor, person=person, document=document, index=index, countries=countries
+            )
+            _full_clean(row, prefix=f"documents.{index}.", verified=DOCUMENT_UNIQUE)
+            rows.append(row)
+    except ValidationFailedError:
+        return None
+    keys = [(row.kind, row.issuing_country_id, row.number) for row in rows]
+    taken = Q(pk__in=[])
+    for kind, country_id, number in keys:
+        taken |= Q(kind=kind, issuing_country_id=country_id, number=number)
+    if len(set(keys)) < len(keys) or IdentityDocument.objects.filter(taken).exists():
+        return None
+    return rows
+
+
+def _documents_add(
+    *,
+    actor: User,
+    person: Person,
+    documents: Sequence[DocumentData],
+    countries: dict[str, Country],
+) -> None:
+    """Save the documents of a person just registered, each checked as full_clean checks it.
+
+    Several are checked first and written in one INSERT, whether one is registered already
+    (the unique constraint on kind, issuing country and number) asked in one query. If any
+    is wrong (taken, given twice, an unknown country, a bad value), nothing has been written
+    yet, and they are checked and saved one at a time in order, as a single one is, so that
+    the error is the first one's, exactly as before."""
+    if len(documents) > 1:
+        rows = _documents_checked(
+            actor=actor, person=person, documents=documents, countries=countries
+        )
+        if rows is not None:
+            IdentityDocument.objects.bulk_create(rows)
+            return
+    for index, document in enumerate(documents):
+        row = _document_row(
+            actor=actor, person=person, document=document, index=index, countries=countries
+        )
+        _full_clean(row, prefix=f"documents.{index}.")
+        row.save(force_insert=True)
 
 
 def person_update(*, actor: User, person: Person, reason: str = "", **fields: Any) -> Person:
@@ -510,10 +615,15 @@ def consent_record(*, actor: User, person: Person, purpose: str, granted: bool) 
 
 
 def consents_record(
-    *, actor: User, person: Person, consents: Sequence[tuple[str, bool]]
+    *,
+    actor: User,
+    person: Person,
+    consents: Sequence[tuple[str, bool]],
+    savepoint: bool = True,
 ) -> list[Consent]:
     """`consent_record` for several purposes at once (a registration asks for each): the
-    same check, rows and audit entries, written in one INSERT."""
+    same check, rows and audit entries, written in one INSERT. `savepoint` as for
+    `person_register`."""
     _require(
         actor=actor, person=person, allowed=permissions.can_record_consent, attempted="consent"
     )
@@ -525,7 +635,7 @@ def consents_record(
     ]
     for row in rows:
         _full_clean(row)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         Consent.objects.bulk_create(rows)
         for row in rows:
             audit_record(

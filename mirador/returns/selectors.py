@@ -13,7 +13,7 @@ import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from mirador.accounts import permissions
 from mirador.core.audit import audit_batch, audit_record
 from mirador.core.errors import NotFoundError, PermissionDeniedError
+from mirador.core.lookups import row_or_none
 from mirador.core.models import AuditAction, ReceptionCentre
 from mirador.people.models import Consent, ConsentPurpose, IdentityDocument, Person
 from mirador.people.selectors import (
@@ -44,6 +45,7 @@ from mirador.people.selectors import (
     DENIED_NO_ACCESS,
     DENIED_OUT_OF_SCOPE,
     PERSON_OBJECT_TYPE,
+    identity_fields_visible_to,
     people_visible_to,
 )
 from mirador.returns.matching import Identity, blocking_keys, match_reasons, match_score
@@ -106,7 +108,7 @@ def centre_for_work(*, user: AnyUser | None, centre_id: uuid.UUID | str) -> Rece
     """A centre `user` works at; NotFoundError for any other, so that a centre abroad
     answers like one that does not exist."""
     key = _key(centre_id)
-    centre = centres_worked_by(user=user).filter(pk=key).order_by().first() if key else None
+    centre = row_or_none(centres_worked_by(user=user).filter(pk=key)) if key else None
     if centre is None:
         raise NotFoundError()
     return centre
@@ -441,6 +443,18 @@ def repeat_candidates(
     )
     if not person_ids:
         return CandidateSearch(searched=True)
+    if len(person_ids) <= MAX_CANDIDATES * 5:
+        # Most persons who share a key with the returnee only share a name: what matching
+        # compares of them is read first, in one light query, and the records (consent,
+        # earlier arrivals) only of those who match; the same candidates as reading the
+        # records of all (at most MAX_CANDIDATES * 5, as below) and matching each.
+        person_ids = {
+            pk
+            for pk, fields in identity_fields_visible_to(user=user, person_ids=person_ids).items()
+            if match_reasons(identity, Identity(**asdict(fields)))
+        }
+        if not person_ids:
+            return CandidateSearch(searched=True)
     persons = (
         people_visible_to(user=user)
         .filter(pk__in=person_ids)
@@ -500,6 +514,9 @@ def candidates_for_registration(
             person.pk: person
             for person in people_visible_to(user=user)
             .filter(pk__in=set(person_ids))
+            # Whether the person is reported missing is part of the access rule that the
+            # registration asks again of the confirmed person.
+            .select_related("missing_person_report")
             .prefetch_related(
                 Prefetch(
                     "documents",

@@ -33,6 +33,7 @@ from mirador.core.errors import (
     ValidationFailedError,
     fields_error,
 )
+from mirador.core.lookups import country_by_code, row_or_none, subdivision_by_code
 from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
 from mirador.flows.services import ImportReport, batch_import
 from mirador.people.models import ConsentPurpose, DocumentKind, Person, Relationship
@@ -458,7 +459,7 @@ def _match_keys_store(*, person: Person, identity: Identity) -> None:
 
 
 def _existing_replay(*, actor: User, idempotency_key: str) -> Arrival | None:
-    existing = Arrival.objects.filter(idempotency_key=idempotency_key).order_by().first()
+    existing = row_or_none(Arrival.objects.filter(idempotency_key=idempotency_key))
     if existing is None:
         return None
     if existing.created_by_id != actor.pk:
@@ -484,14 +485,14 @@ def _nationality(code: str | None, centre: ReceptionCentre) -> Country | None:
         return None
     if code == centre.country_id and ReceptionCentre.country.is_cached(centre):
         return centre.country
-    return Country.objects.filter(pk=code).first()
+    return country_by_code(code)
 
 
 def subdivision_from_code(code: str | None) -> Subdivision | None:
     """The subdivision of an ISO 3166-2 code ("HN-CR"); ValidationFailedError if unknown."""
     if not code:
         return None
-    subdivision = Subdivision.objects.filter(pk=code.strip().upper()).first()
+    subdivision = subdivision_by_code(code.strip().upper())
     if subdivision is None:
         raise fields_error({"home_subdivision": _("Not an ISO 3166-2 subdivision code.")})
     return subdivision
@@ -677,6 +678,9 @@ def _arrival_create(
             documents=identity.documents,
             contacts=contacts,
             reason=str(_("Arrival registration")),
+            # Inside this registration's own transaction block (arrival_register), which
+            # is rolled back whole if anything fails.
+            savepoint=False,
         )
     arrival.person = person
     arrival.is_minor = _is_minor(identity, person, arrived_at.date())
@@ -713,6 +717,7 @@ def _arrival_create(
                 (ConsentPurpose.FOLLOW_UP_CONTACT, consent_follow_up),
                 (ConsentPurpose.TRACING_MATCHING, consent_tracing),
             ],
+            savepoint=False,
         )
     if (
         travelling_with is not None
@@ -743,18 +748,21 @@ def _arrival_create(
             else _identity_for_matching(identity)
         )
         _match_keys_store(person=person, identity=matching_identity)
+    decisions = []
     if confirmed_person is not None:
-        CandidateDecision.objects.create(
-            candidate=person,
-            arrival=arrival,
-            manifest_passenger=manifest_passenger,
-            decision=CandidateDecision.CONFIRMED,
-            reasons=list(candidate_reasons),
-            created_by=actor,
-            modified_by=actor,
+        decisions.append(
+            CandidateDecision(
+                candidate=person,
+                arrival=arrival,
+                manifest_passenger=manifest_passenger,
+                decision=CandidateDecision.CONFIRMED,
+                reasons=list(candidate_reasons),
+                created_by=actor,
+                modified_by=actor,
+            )
         )
-    for rejected in rejected_candidates:
-        CandidateDecision.objects.create(
+    decisions += [
+        CandidateDecision(
             candidate=rejected,
             arrival=arrival,
             manifest_passenger=manifest_passenger,
@@ -762,6 +770,10 @@ def _arrival_create(
             created_by=actor,
             modified_by=actor,
         )
+        for rejected in rejected_candidates
+    ]
+    # The confirmation and the rejections in one INSERT.
+    CandidateDecision.objects.bulk_create(decisions)
     if arrival.is_unaccompanied:
         alert = ProtectionAlert.objects.create(
             arrival=arrival,

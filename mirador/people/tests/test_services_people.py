@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mirador.accounts.models import Role, User
@@ -19,6 +21,7 @@ from mirador.people.models import (
     ContactKind,
     DocumentKind,
     FamilyLink,
+    IdentityDocument,
     Person,
     PersonShare,
     Relationship,
@@ -250,6 +253,88 @@ def test_a_document_already_registered_is_refused_and_nothing_is_kept(officer: U
         _register(officer, given_names="Otra", documents=[passport])
 
     assert any(field.startswith("documents.0.") for field in _field_errors(error))
+    assert Person.objects.count() == 1
+
+
+def _document_inserts(queries: CaptureQueriesContext) -> int:
+    table = f'INSERT INTO "{IdentityDocument._meta.db_table}"'
+    return sum(query["sql"].startswith(table) for query in queries.captured_queries)
+
+
+def test_several_documents_are_checked_in_one_query_and_stored_in_one_insert(
+    officer: User,
+) -> None:
+    documents = [
+        DocumentData(kind=DocumentKind.NATIONAL_ID, number="0801-1994-01234", issuing_country="HN"),
+        DocumentData(kind=DocumentKind.PASSPORT, number="F1234567", issuing_country="HN"),
+        DocumentData(kind=DocumentKind.PASSPORT, number="G7654321", issuing_country="GT"),
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        person = _register(officer, documents=documents)
+
+    assert sorted(person.documents.values_list("kind", "number", "issuing_country")) == [
+        (DocumentKind.NATIONAL_ID, "0801-1994-01234", "HN"),
+        (DocumentKind.PASSPORT, "F1234567", "HN"),
+        (DocumentKind.PASSPORT, "G7654321", "GT"),
+    ]
+    assert _document_inserts(queries) == 1
+    taken_checks = [
+        query
+        for query in queries.captured_queries
+        if query["sql"].startswith("SELECT") and IdentityDocument._meta.db_table in query["sql"]
+    ]
+    assert len(taken_checks) == 1
+
+
+def test_of_several_documents_the_one_already_registered_is_named_and_nothing_is_kept(
+    officer: User,
+) -> None:
+    passport = DocumentData(kind=DocumentKind.PASSPORT, number="E123456", issuing_country="HN")
+    _register(officer, documents=[passport])
+    national_id = DocumentData(
+        kind=DocumentKind.NATIONAL_ID, number="0801-1990-00001", issuing_country="HN"
+    )
+
+    with pytest.raises(ValidationFailedError) as error:
+        _register(officer, given_names="Otra", documents=[national_id, passport])
+
+    assert set(_field_errors(error)) == {"documents.1.__all__"}
+    assert Person.objects.count() == 1
+    assert not IdentityDocument.objects.filter(number=national_id.number).exists()
+
+
+def test_a_document_given_twice_is_refused_at_its_second_place(officer: User) -> None:
+    passport = DocumentData(kind=DocumentKind.PASSPORT, number="E123456", issuing_country="HN")
+
+    with pytest.raises(ValidationFailedError) as error:
+        _register(officer, documents=[passport, passport])
+
+    assert set(_field_errors(error)) == {"documents.1.__all__"}
+    assert not Person.objects.exists()
+
+
+def test_of_several_documents_the_first_wrong_one_is_the_error(officer: User) -> None:
+    passport = DocumentData(kind=DocumentKind.PASSPORT, number="E123456", issuing_country="HN")
+    _register(officer, documents=[passport])
+    unknown_kind = DocumentData(kind="library-card", number="77", issuing_country="HN")
+
+    # The first is taken and the second is not a kind of document: the first is named, as
+    # when each is checked in turn.
+    with pytest.raises(ValidationFailedError) as error:
+        _register(officer, given_names="Otra", documents=[passport, unknown_kind])
+
+    assert set(_field_errors(error)) == {"documents.0.__all__"}
+    with pytest.raises(ValidationFailedError) as error:
+        _register(
+            officer,
+            given_names="Otra",
+            documents=[
+                DocumentData(kind=DocumentKind.PASSPORT, number="1", issuing_country="ZZ"),
+                unknown_kind,
+            ],
+        )
+    assert set(_field_errors(error)) == {"documents.0.issuing_country"}
     assert Person.objects.count() == 1
 
 

@@ -259,3 +259,26 @@ def test_the_candidate_search_uses_a_fixed_number_of_queries(
         details__via="repeat-return candidates",
     )
     assert shown.count() == len(small.candidates) + len(large.candidates)
+
+
+def test_persons_who_only_share_a_name_are_compared_without_reading_their_records(
+    users: dict[str, User], airport_hn: ReceptionCentre
+) -> None:
+    for index, year in enumerate((1970, 1975, 1980)):
+        _earlier_return(users, airport_hn, f"namesake-{index}", birth=(year, 3, 8))
+    identity = matching.Identity("José Luis", "Martínez", "Flores", 1992, 3, 8, "M")
+    before = AuditEntry.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        none = repeat_candidates(user=users["officer.hn"], identity=identity, consent_tracing=True)
+
+    assert none.searched and none.candidates == []
+    # The blocking keys, then what matching compares of the three namesakes: no record (with
+    # its consent and earlier arrivals) is read, and nothing shown is audited.
+    assert len(queries) == 2
+    assert AuditEntry.objects.count() == before
+
+    same = _earlier_return(users, airport_hn, "same-person", birth=(1992, 3, 8))
+    found = repeat_candidates(user=users["officer.hn"], identity=identity, consent_tracing=True)
+    assert [candidate.person.pk for candidate in found.candidates] == [same.person_id]
+    assert found.candidates[0].earlier_arrivals == 1

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Sequence
 from io import StringIO
 from pathlib import Path
@@ -30,16 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mirador.accounts import permissions
-from mirador.core.audit import audit_record
-from mirador.core.errors import ApplicationError, PermissionDeniedError, ValidationFailedError
-from mirador.core.models import AuditAction
+from mirador.core.errors import ApplicationError, PermissionDeniedError
 from mirador.linkage import engine, privacy
 from mirador.linkage.models import LinkageRun, RunKind, RunStatus
 from mirador.linkage.privacy_command import error_message
@@ -49,9 +45,9 @@ from mirador.linkage.runs import (
     _check_upload,
     _input_path,
     _RunFailed,
-    _store,
     _update,
     run_directory,
+    run_store,
 )
 
 if TYPE_CHECKING:
@@ -205,30 +201,13 @@ def private_run_start(
             raise EncodedFilesRefusedError(error_message(error)) from None
         summary["key_fingerprint"] = left.fingerprint
     run = LinkageRun(
-        kind=kind,
-        threshold=threshold,
-        inputs=[{"name": name, "size": file.size} for name, file in zip(names, files, strict=True)],
-        summary=summary,
-        created_by=actor,
-        modified_by=actor,
+        kind=kind, threshold=threshold, summary=summary, created_by=actor, modified_by=actor
     )
-    try:
-        run.full_clean()
-    except ValidationError as error:
-        raise ValidationFailedError(details=dict(error.message_dict)) from error
-    directory = run_directory(run)
-    try:
-        for index, file in enumerate(files):
-            run.inputs[index]["sha256"] = _store(file, _input_path(run, index))
-        run.save(force_insert=True)
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    audit_record(
+    run_store(
+        run,
+        files,
+        names,
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type="linkage.LinkageRun",
-        object_id=run.pk,
         details={"kind": kind, "files": names, "key_fingerprint": summary["key_fingerprint"]},
     )
     # Only the run's id goes to the task's row: the key stays where the operator put it.

@@ -170,10 +170,34 @@ def linkage_run_start(
         threshold=threshold,
         model_name=model_name,
         model_version=model_version,
-        inputs=[{"name": name, "size": file.size} for name, file in zip(names, files, strict=True)],
         created_by=actor,
         modified_by=actor,
     )
+    run_store(
+        run,
+        files,
+        names,
+        actor=actor,
+        details={"kind": kind, "files": names, "model": model_name, "version": model_version},
+    )
+    # The task's row is written in this transaction: the run and its task exist together.
+    linkage_run_task.enqueue(str(run.pk))
+    return run
+
+
+def run_store(
+    run: LinkageRun,
+    files: Sequence[UploadedFile],
+    names: Sequence[str],
+    *,
+    actor: User,
+    details: dict[str, Any],
+) -> None:
+    """Save a new run with its input files (their names, sizes and SHA-256 in `run.inputs`),
+    audited with `details`: checked first, and nothing left on disk if saving fails."""
+    run.inputs = [
+        {"name": name, "size": file.size} for name, file in zip(names, files, strict=True)
+    ]
     try:
         run.full_clean()
     except ValidationError as error:
@@ -191,11 +215,8 @@ def linkage_run_start(
         action=AuditAction.CREATE,
         object_type="linkage.LinkageRun",
         object_id=run.pk,
-        details={"kind": kind, "files": names, "model": model_name, "version": model_version},
+        details=details,
     )
-    # The task's row is written in this transaction: the run and its task exist together.
-    linkage_run_task.enqueue(str(run.pk))
-    return run
 
 
 def linkage_run_result(*, actor: User, run: LinkageRun, name: str) -> Path:

@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from mirador.accounts.api import router as accounts_router
 from mirador.accounts.auth import api_auth
 from mirador.analytics.api import router as analytics_router
+from mirador.consular.api import router as consular_router
 from mirador.core.errors import ApplicationError
 from mirador.directory.api import router as directory_router
 from mirador.documents.api import router as documents_router
@@ -92,4 +93,5 @@ api.add_router("/screening/", screening_router)
 api.add_router("/documents/", documents_router)
 api.add_router("/directory/", directory_router)
 api.add_router("/linkage/", linkage_router)
+api.add_router("/consular/", consular_router)
 api.add_router("/analytics/", analytics_router)

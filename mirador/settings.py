@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mirador.documents",
     "mirador.directory",
     "mirador.linkage",
+    "mirador.consular",
     "mirador.analytics",
     "mirador.portal",
 ]

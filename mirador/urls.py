@@ -13,6 +13,7 @@ urlpatterns = [
     path("documents/", include("mirador.documents.urls")),
     path("directory/", include("mirador.directory.urls")),
     path("identification/", include("mirador.linkage.urls")),
+    path("consular/", include("mirador.consular.urls")),
     path("observatory/data/", include("mirador.analytics.urls")),
     path("observatory/imports/", include("mirador.flows.urls")),
     path("observatory/", include("mirador.portal.urls")),

@@ -28,7 +28,7 @@ from mirador.analytics.selectors import (
     batch_sources,
     public_table,
 )
-from mirador.flows.models import Dimension, DimensionKind, Observation, PeriodType
+from mirador.flows.models import Dataset, Dimension, DimensionKind, Observation, PeriodType
 
 APP_DIR = Path(__file__).resolve().parent
 POPULATION_DATASET = "population"
@@ -310,8 +310,14 @@ def top(
 
 
 def population_loaded() -> bool:
-    """Whether any population figure is loaded (rates need one)."""
-    return Observation.objects.filter(dataset__code=POPULATION_DATASET).exists()
+    """Whether any population figure is loaded (rates need one); kept until the population
+    figures change."""
+    dataset = Dataset.objects.filter(code=POPULATION_DATASET).first()
+    if dataset is None:
+        return False
+    return dataset_fact(
+        "population-loaded", dataset, Observation.objects.filter(dataset=dataset).exists
+    )
 
 
 def population_figures(

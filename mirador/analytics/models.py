@@ -114,3 +114,54 @@ class Forecast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query_key[:12]} ({self.data_version[:12] or '-'})"
+
+
+class FigureBlockSet(models.Model):
+    """The figures of one dataset, as they were at one version (its imported batches), held as
+    one block per series (FigureBlock) for the dashboards (mirador.analytics.figure_blocks).
+    Built by a background task after each import or rollback. A cache: deleting rows loses
+    nothing that cannot be remade, and a page whose version has no set reads the figures."""
+
+    id = models.BigAutoField(primary_key=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the dataset's imported batches (figure_blocks.blocks_version).
+    version = models.CharField(_("data version"), max_length=64)
+    series = models.PositiveIntegerField(_("series"), default=0)
+    figures = models.PositiveBigIntegerField(_("figures"), default=0)
+    built_at = models.DateTimeField(_("built at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("figure block set")
+        verbose_name_plural = _("figure block sets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "version"], name="analytics_figureblockset_one_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.version[:12]} ({self.figures} figures)"
+
+
+class FigureBlock(models.Model):
+    """One series' figures in a block set: its periods (days since 2000-01-01, ascending, as
+    big-endian 32-bit integers) and their counts (big-endian 64-bit integers), in the order of
+    the periods. Written by figure_blocks only, in one INSERT ... SELECT."""
+
+    pk = models.CompositePrimaryKey("block_set", "series_id")
+    # The primary key's index serves the set too.
+    block_set = models.ForeignKey(
+        FigureBlockSet, on_delete=models.CASCADE, related_name="blocks", db_index=False
+    )
+    # No foreign key to flows.Series (one check per row); series are never deleted.
+    series_id = models.BigIntegerField(_("series"))
+    figures = models.PositiveIntegerField(_("figures"))
+    periods = models.BinaryField(_("periods"))
+    counts = models.BinaryField(_("counts"))
+
+    class Meta:
+        verbose_name = _("figure block")
+        verbose_name_plural = _("figure blocks")
+
+    def __str__(self) -> str:
+        return f"{self.block_set_id} {self.series_id} ({self.figures} figures)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -418,6 +419,7 @@ def observations_for(query: TableQuery) -> QuerySet[Observation]:
     return rows
 
 
+@functools.lru_cache(maxsize=8192)  # called for every row of every table: strftime is dear
 def period_code(period: datetime.date, period_type: str) -> str:
     return f"{period:%Y}" if period_type == PeriodType.YEAR else f"{period:%Y-%m}"
 

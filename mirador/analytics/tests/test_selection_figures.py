@@ -134,3 +134,20 @@ def test_a_process_keeps_no_more_figures_than_its_limit(
     assert second is not None
     kept = list(selection_figures._kept.values())
     assert kept == [second]  # the older selection made room
+
+
+def test_tables_summed_from_the_series_by_period_table_equal_those_summed_figure_by_figure(
+    cbp_batch: ImportBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selection_figures, "_kept", type(selection_figures._kept)())
+    query = table_query(dataset=dataset_get(code="border-encounters"), start="2022-06")
+    by_cells = selection_figures.selection_figures(query)
+    assert by_cells is not None and by_cells._cells() is not None
+    monkeypatch.setattr(selection_figures, "_kept", type(selection_figures._kept)())
+    monkeypatch.setattr(selection_figures, "CELLS_SLACK", -(10**12))  # never a table
+    by_figures = selection_figures.selection_figures(query)
+    assert by_figures is not None and by_figures._cells() is None
+    for columns in GROUPINGS:
+        # The same rows in the same order, each total exact.
+        assert list(by_cells.grouped(columns)) == list(by_figures.grouped(columns)), columns
+        assert array_rows(query, columns) == database_rows(query, columns), columns

@@ -71,9 +71,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         }
     cases = selectors.cases_list(user=user, **filters)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page}
     if getattr(request, "htmx", False):
         return render(request, "consular/partials/case_table.html", context)
     return render(request, "consular/case_list.html", context)

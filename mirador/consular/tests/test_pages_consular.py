@@ -158,3 +158,17 @@ def test_another_countrys_officer_gets_404_on_a_case(consular: Consular) -> None
     assert "Carlos Alberto" not in client.get(reverse("consular:cases")).text
     action = client.post(reverse("consular:case_action", args=[case.pk]), {"kind": "call"})
     assert action.status_code == 404
+
+
+def test_the_list_is_paged_keeping_its_filters(
+    consular: Consular, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mirador.consular.views.PAGE_SIZE", 1)
+    consular.open()
+    consular.open(person_id=consular.open().person_id, case_type="documents")
+    client = signed_in(consular.users["consular.hn"])
+
+    first = client.get(reverse("consular:cases"), {"status": "open"})
+
+    assert "Page 1 of 3" in first.text
+    assert "?status=open&amp;page=2" in first.text

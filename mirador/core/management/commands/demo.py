@@ -86,6 +86,7 @@ class Command(BaseCommand):
             users = self._ensure_accounts()
             self._load_returns()
             self._load_identification()
+            self._load_consular()
             self._load_directory()
             self._load_observatory()
             self._publish_bulletin()
@@ -177,6 +178,20 @@ class Command(BaseCommand):
             started,
             str(_("{pairs} pairs to review, {alerts} missing-person match alerts")).format(
                 pairs=result.pairs, alerts=result.alerts
+            ),
+        )
+
+    def _load_consular(self) -> None:
+        from mirador.consular.demo import consular_demo_is_loaded, consular_demo_load
+
+        if consular_demo_is_loaded():
+            return
+        started = self._step(str(_("Consular cases…")))
+        result = consular_demo_load()
+        self._done(
+            started,
+            str(_("{cases} cases, {alerts} missing-person match alerts")).format(
+                cases=result.cases, alerts=result.alerts
             ),
         )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from mirador.core.inserts import rows_insert
 from mirador.core.models import AuditAction, AuditEntry
 
 if TYPE_CHECKING:
@@ -126,11 +127,14 @@ def audited_atomic() -> Iterator[None]:
 
 
 def _write(entries: list[AuditEntry]) -> None:
-    if len(entries) == 1:
-        # bulk_create would wrap the one INSERT in a transaction of its own.
-        entries[0].save(force_insert=True)
-    elif entries:
-        AuditEntry.objects.bulk_create(entries)
+    """Write new entries in one INSERT (core.inserts: the statement kept, not built through
+    the ORM on every request)."""
+    if not entries:
+        return
+    for entry in entries:
+        if not entry._state.adding:
+            raise RuntimeError("Audit entries are append-only.")
+    rows_insert(entries)
 
 
 def audit_record(
@@ -163,5 +167,5 @@ def audit_record(
         ):
             pending.immediate.append(entry)
     else:
-        entry.save(force_insert=True)
+        _write([entry])
     return entry

@@ -30,6 +30,7 @@ from mirador.core.errors import (
     PermissionDeniedError,
     ValidationFailedError,
 )
+from mirador.core.inserts import rows_insert
 from mirador.core.lookups import country_by_code, subdivision_by_code
 from mirador.core.models import AuditAction, Country, Organisation
 from mirador.people.models import (
@@ -502,7 +503,7 @@ def _documents_add(
             actor=actor, person=person, documents=documents, countries=countries
         )
         if rows is not None:
-            IdentityDocument.objects.bulk_create(rows)
+            rows_insert(rows)
             return
     for index, document in enumerate(documents):
         row = _document_row(
@@ -636,7 +637,7 @@ def consents_record(
     for row in rows:
         _full_clean(row)
     with transaction.atomic(savepoint=savepoint):
-        Consent.objects.bulk_create(rows)
+        rows_insert(rows)
         for row in rows:
             audit_record(
                 actor=actor,

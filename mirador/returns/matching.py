@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +62,10 @@ def match_score(reasons: list[str]) -> int:
     return sum(REASON_WEIGHTS.get(reason, 0) for reason in reasons)
 
 
+# Both are pure functions of a string, and a search compares the same few names again and
+# again (the returnee's against each record sharing a key, and common names across
+# searches): a process keeps the latest results.
+@lru_cache(maxsize=8192)
 def normalise_name(value: str) -> str:
     """'José-María D'Ávila' -> 'jose maria d avila'; non-Latin letters are kept."""
     decomposed = unicodedata.normalize("NFKD", value)
@@ -67,6 +73,7 @@ def normalise_name(value: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
 
 
+@lru_cache(maxsize=8192)
 def normalise_document(value: str) -> str:
     return _NOT_ALNUM.sub("", value.upper())
 
@@ -83,6 +90,28 @@ class Identity:
     document_numbers: tuple[str, ...] = ()
 
 
+class IdentityLike(Protocol):
+    """What matching reads of an identity: `Identity`, or a record's fields as
+    people.selectors reads them (`IdentityFields`)."""
+
+    @property
+    def given_names(self) -> str: ...
+    @property
+    def first_surname(self) -> str: ...
+    @property
+    def second_surname(self) -> str: ...
+    @property
+    def birth_year(self) -> int | None: ...
+    @property
+    def birth_month(self) -> int | None: ...
+    @property
+    def birth_day(self) -> int | None: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def document_numbers(self) -> tuple[str, ...]: ...
+
+
 def blocking_keys(identity: Identity) -> set[str]:
     keys = {f"doc:{number}" for number in map(normalise_document, identity.document_numbers)}
     keys.discard("doc:")
@@ -95,7 +124,7 @@ def blocking_keys(identity: Identity) -> set[str]:
     return keys
 
 
-def _surname_reason(a: Identity, b: Identity) -> str | None:
+def _surname_reason(a: IdentityLike, b: IdentityLike) -> str | None:
     a1, a2 = normalise_name(a.first_surname), normalise_name(a.second_surname)
     b1, b2 = normalise_name(b.first_surname), normalise_name(b.second_surname)
     if (a1, a2) == (b1, b2):
@@ -107,7 +136,7 @@ def _surname_reason(a: Identity, b: Identity) -> str | None:
     return None
 
 
-def _birth_reason(a: Identity, b: Identity) -> str | None:
+def _birth_reason(a: IdentityLike, b: IdentityLike) -> str | None:
     if a.birth_year is None or a.birth_year != b.birth_year:
         return None
     full_a = (a.birth_month, a.birth_day)
@@ -119,7 +148,7 @@ def _birth_reason(a: Identity, b: Identity) -> str | None:
     return REASON_BIRTH_YEAR
 
 
-def match_reasons(subject: Identity, candidate: Identity) -> list[str]:
+def match_reasons(subject: IdentityLike, candidate: IdentityLike) -> list[str]:
     """Why `candidate` may be `subject`; empty when it is not a plausible match.
 
     Plausible means the same document number, or the same given names and surnames (in

@@ -13,7 +13,7 @@ import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
@@ -451,7 +451,7 @@ def repeat_candidates(
         person_ids = {
             pk
             for pk, fields in identity_fields_visible_to(user=user, person_ids=person_ids).items()
-            if match_reasons(identity, Identity(**asdict(fields)))
+            if match_reasons(identity, fields)
         }
         if not person_ids:
             return CandidateSearch(searched=True)

@@ -33,6 +33,7 @@ from mirador.core.errors import (
     ValidationFailedError,
     fields_error,
 )
+from mirador.core.inserts import rows_insert
 from mirador.core.lookups import country_by_code, row_or_none, subdivision_by_code
 from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
 from mirador.flows.services import ImportReport, batch_import
@@ -452,7 +453,7 @@ def person_identity(person: Person) -> Identity:
 
 
 def _match_keys_store(*, person: Person, identity: Identity) -> None:
-    MatchKey.objects.bulk_create(
+    rows_insert(
         [MatchKey(person=person, key=key) for key in sorted(blocking_keys(identity))],
         ignore_conflicts=True,
     )
@@ -773,7 +774,7 @@ def _arrival_create(
         for rejected in rejected_candidates
     ]
     # The confirmation and the rejections in one INSERT.
-    CandidateDecision.objects.bulk_create(decisions)
+    rows_insert(decisions)
     if arrival.is_unaccompanied:
         alert = ProtectionAlert.objects.create(
             arrival=arrival,

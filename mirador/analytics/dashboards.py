@@ -38,6 +38,7 @@ from mirador.analytics.boundaries import CountryBoundaries, country_boundaries
 from mirador.analytics.disclosure import TOTAL, disclosure_threshold
 from mirador.analytics.forecasting_engine import ENSEMBLE, HORIZONS, MEMBERS, SEASONAL_NAIVE
 from mirador.analytics.indicators import POPULATION_DATASET, RateFigure, ShareFigure, YearFigure
+from mirador.analytics.selection_figures import one_reading
 from mirador.analytics.selectors import BatchSource, PublicTable, QueryError, TableQuery
 from mirador.core.models import Country, RcmStatus, Subdivision
 from mirador.flows.models import Code, Dataset, Dimension, DimensionKind, PeriodType
@@ -162,7 +163,8 @@ def cached(
     key = f"{CACHE_PREFIX}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
     found = cache.get(key)
     if found is None:
-        found = compute()
+        with one_reading():
+            found = compute()
         cache.set(key, found, CACHE_SECONDS)
     return found
 
@@ -456,6 +458,11 @@ class SourceList:
     figure (a figure's batches -> its numbers)."""
 
     sources: list[BatchSource]
+    # The references as rendered, by language and batches (portal's source_refs tag): a
+    # page's hundreds of figures mostly share a few.
+    rendered: dict[tuple[str, frozenset[str]], str] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._numbers = {source.id: index for index, source in enumerate(self.sources, 1)}

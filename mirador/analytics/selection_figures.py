@@ -26,6 +26,8 @@ import datetime
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
@@ -209,9 +211,30 @@ _kept: OrderedDict[tuple[Any, ...], SelectionFigures] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
+# Within `one_reading()`: each dataset's imported batches, read once.
+_batches_read: ContextVar[dict[tuple[str, str], tuple[str, ...]] | None] = ContextVar(
+    "batches_read", default=None
+)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within it, each dataset's imported batches are read once: a page's many tables and
+    facts all ask, and all must see the same version anyway."""
+    token = _batches_read.set({})
+    try:
+        yield
+    finally:
+        _batches_read.reset(token)
+
+
 def imported_batches(dataset: Any) -> tuple[str, ...]:
     """The dataset's imported batches: what its current figures may have changed with."""
-    return tuple(
+    read = _batches_read.get()
+    key = (connection.alias, str(dataset.pk))
+    if read is not None and key in read:
+        return read[key]
+    found = tuple(
         sorted(
             str(pk)
             for pk in ImportBatch.objects.filter(
@@ -219,6 +242,9 @@ def imported_batches(dataset: Any) -> tuple[str, ...]:
             ).values_list("pk", flat=True)
         )
     )
+    if read is not None:
+        read[key] = found
+    return found
 
 
 _facts: OrderedDict[tuple[Any, ...], Any] = OrderedDict()

@@ -491,20 +491,34 @@ def _batches_of_entries(
     return {key: frozenset(batches) for key, batches in found.items()}
 
 
+# Finished batches' sources, kept per process: what they say of their file never changes.
+_KEPT_SOURCES = 4096
+_sources: dict[str, tuple[tuple[datetime.datetime, str], BatchSource]] = {}
+
+
 def batch_sources(batch_ids: Iterable[str]) -> list[BatchSource]:
-    batches = ImportBatch.objects.filter(pk__in=list(batch_ids)).select_related("dataset")
-    return [
-        BatchSource(
-            id=str(batch.pk),
-            dataset=batch.dataset.code,
-            file_name=batch.file_name,
-            format_code=batch.format_code,
-            source=batch.source,
-            sha256=batch.sha256,
-            imported_at=batch.finished_at,
-        )
-        for batch in sorted(batches, key=lambda batch: (batch.started_at, str(batch.pk)))
-    ]
+    """The files these batches read, in the order they were imported."""
+    wanted = {str(batch_id) for batch_id in batch_ids}
+    found = {batch_id: _sources[batch_id] for batch_id in wanted if batch_id in _sources}
+    missing = wanted - set(found)
+    if missing:
+        batches = ImportBatch.objects.filter(pk__in=list(missing)).select_related("dataset")
+        for batch in batches:
+            source = BatchSource(
+                id=str(batch.pk),
+                dataset=batch.dataset.code,
+                file_name=batch.file_name,
+                format_code=batch.format_code,
+                source=batch.source,
+                sha256=batch.sha256,
+                imported_at=batch.finished_at,
+            )
+            found[source.id] = ((batch.started_at, source.id), source)
+            if batch.finished_at is not None:
+                if len(_sources) >= _KEPT_SOURCES:
+                    _sources.clear()
+                _sources[source.id] = found[source.id]
+    return [source for _order, source in sorted(found.values(), key=lambda entry: entry[0])]
 
 
 # --- code lists -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from mirador.analytics.dashboards import DashboardSelection, SourceList, period_label
@@ -19,14 +20,16 @@ register = template.Library()
 @register.simple_tag
 def source_refs(batches: Iterable[str], sources: SourceList) -> SafeString:
     """Links from a figure to the sources it came from, listed at the foot of the page."""
-    numbers = sources.numbers(batches)
-    if not numbers:
-        return SafeString("")
-    return format_html_join(
-        " ",
-        '<a class="source-ref" href="#source-{}" aria-label="{}">[{}]</a>',
-        ((number, _("Source %(number)d") % {"number": number}, number) for number in numbers),
-    )
+    key = (get_language(), frozenset(batches))
+    found = sources.rendered.get(key)
+    if found is None:
+        numbers = sources.numbers(key[1])
+        found = sources.rendered[key] = format_html_join(
+            " ",
+            '<a class="source-ref" href="#source-{}" aria-label="{}">[{}]</a>',
+            ((number, _("Source %(number)d") % {"number": number}, number) for number in numbers),
+        )
+    return SafeString(found)
 
 
 @register.filter

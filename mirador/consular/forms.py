@@ -112,12 +112,26 @@ class CaseOpenForm(PersonRegisterForm):
         **PersonRegisterForm.SERVICE_FIELDS,
         "consulate_id": "consulate",
         "person": None,  # type: ignore[dict-item]
+        "person_id": None,  # type: ignore[dict-item]
     }
 
-    def __init__(self, *args: Any, consulates: Any, officers: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        consulates: Any,
+        officers: Any,
+        registered: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """`registered`: the case is for a person already in the registry, whose identity
+        is not asked again (only their answer about tracing)."""
         super().__init__(*args, **kwargs)
         del self.fields["is_trafficking_victim"]
         del self.fields["reason"]
+        if registered:
+            for name in self.PERSON_FIELDS:
+                if name != "consent_tracing":
+                    del self.fields[name]
         for name, queryset in (("consulate", consulates), ("responsible", officers)):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)  # noqa: S101

@@ -24,6 +24,8 @@ from mirador.accounts.models import User
 from mirador.consular import selectors, services
 from mirador.consular.forms import CaseActionForm, CaseFilterForm, CaseOpenForm, CaseStatusForm
 from mirador.core.errors import ApplicationError, NotFoundError
+from mirador.people.models import Person
+from mirador.people.selectors import person_get
 from mirador.people.services import ContactData, DocumentData
 
 PAGE_SIZE = 50
@@ -99,25 +101,42 @@ def _person_data(data: dict[str, Any]) -> tuple[services.PersonData, list[Contac
     return identity, contacts
 
 
+def _registered_person(request: HttpRequest, user: User) -> Person | None:
+    """The registry's person a case is opened for (`?person=<id>`, from their record), read
+    through people.selectors (audited); None for a person registered with the case."""
+    person_id = request.GET.get("person") or request.POST.get("person_id")
+    if not person_id:
+        return None
+    try:
+        return person_get(user=user, person_id=person_id, reason=selectors.READ_REASON)
+    except NotFoundError:
+        raise Http404 from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
+    """A new case, with its person registered now or, with `?person=<id>`, one of the
+    registry."""
     user = _worker(request)
+    registered = _registered_person(request, user)
     form = CaseOpenForm(
         request.POST or None,
         consulates=selectors.consulates_of(user=user),
         officers=_officers(user),
+        registered=registered is not None,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         place = data["place_country"]
-        person, contacts = _person_data(data)
+        person, contacts = _person_data(data) if registered is None else (None, [])
         try:
             case = services.case_open(
                 actor=user,
                 consulate_id=data["consulate"].pk,
                 case_type=data["case_type"],
                 person=person,
+                person_id=registered.pk if registered else None,
                 contacts=contacts,
                 opened_on=data["opened_on"],
                 place_country=place.pk if place else None,
@@ -148,9 +167,16 @@ def case_new(request: HttpRequest) -> HttpResponse:
             return redirect("consular:cases")
     fieldsets = [
         (_("The case"), [form[name] for name in CaseOpenForm.CASE_FIELDS]),
-        (_("The person"), [form[name] for name in CaseOpenForm.PERSON_FIELDS]),
+        (
+            _("The person"),
+            [form[name] for name in CaseOpenForm.PERSON_FIELDS if name in form.fields],
+        ),
     ]
-    return render(request, "consular/case_form.html", {"form": form, "fieldsets": fieldsets})
+    return render(
+        request,
+        "consular/case_form.html",
+        {"form": form, "fieldsets": fieldsets, "registered": registered},
+    )
 
 
 def _detail_context(

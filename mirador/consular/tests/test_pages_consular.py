@@ -172,3 +172,29 @@ def test_the_list_is_paged_keeping_its_filters(
 
     assert "Page 1 of 3" in first.text
     assert "?status=open&amp;page=2" in first.text
+
+
+def test_a_case_is_opened_for_a_person_of_the_registry(consular: Consular) -> None:
+    returnee = consular.world.person("returnee", given_names="Óscar", first_surname="Reyes")
+    client = signed_in(consular.users["consular.hn"])
+    url = f"{reverse('consular:case_new')}?person={returnee.pk}"
+
+    form = client.get(url)
+    assert "Óscar Reyes" in form.text
+    assert 'name="given_names"' not in form.text
+    response = client.post(
+        url, {"consulate": consular.consulate.pk, "case_type": "documents", "person_id": "x"}
+    )
+
+    case = ConsularCase.objects.get()
+    assert response["Location"] == reverse("consular:case", args=[case.pk])
+    assert case.person_id == returnee.pk
+
+
+def test_a_person_out_of_scope_gets_404_on_the_new_case_form(consular: Consular) -> None:
+    guatemalan = consular.world.person("gt", country="GT")
+    client = signed_in(consular.users["consular.hn"])
+
+    response = client.get(f"{reverse('consular:case_new')}?person={guatemalan.pk}")
+
+    assert response.status_code == 404

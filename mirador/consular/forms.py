@@ -146,6 +146,25 @@ class CaseOpenForm(PersonRegisterForm):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("consent_tracing") or "")
 
 
+class CaseDetailsForm(forms.Form):
+    """Where the person is now, the description and who follows the case."""
+
+    place_country = forms.ModelChoiceField(
+        label=_("Country where the person is"), queryset=Country.objects.all()
+    )
+    locality = CaseOpenForm.base_fields["locality"]
+    description = CaseOpenForm.base_fields["description"]
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible officer"), queryset=User.objects.none()
+    )
+
+    def __init__(self, *args: Any, officers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["responsible"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = officers
+
+
 class CaseStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=CaseStatus.choices)
     outcome = forms.ChoiceField(

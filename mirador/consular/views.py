@@ -9,6 +9,7 @@ one that does not exist.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mirador.accounts.models import User
 from mirador.consular import selectors, services
-from mirador.consular.forms import CaseActionForm, CaseFilterForm, CaseOpenForm, CaseStatusForm
+from mirador.consular.forms import (
+    CaseActionForm,
+    CaseDetailsForm,
+    CaseFilterForm,
+    CaseOpenForm,
+    CaseStatusForm,
+)
 from mirador.core.errors import ApplicationError, NotFoundError
 from mirador.people.models import Person
 from mirador.people.selectors import person_get
@@ -185,12 +192,23 @@ def _detail_context(
     *,
     status_form: CaseStatusForm | None = None,
     action_form: CaseActionForm | None = None,
+    details_form: CaseDetailsForm | None = None,
 ) -> dict[str, Any]:
     try:
         case = selectors.case_get(user=user, case_id=case_id)
     except NotFoundError:
         raise Http404 from None
+    details = details_form or CaseDetailsForm(
+        officers=_officers(user),
+        initial={
+            "place_country": case.place_country_id,
+            "locality": case.locality,
+            "description": case.description,
+            "responsible": case.responsible_id,
+        },
+    )
     return {
+        "details_form": details,
         "case": case,
         "person": case.person,
         "actions": selectors.case_actions(case=case),
@@ -207,23 +225,45 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return render(request, "consular/case_detail.html", _detail_context(user, case_id))
 
 
-@login_required
-@require_POST
-def case_status(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    user = _worker(request)
-    form = CaseStatusForm(request.POST)
+def _change(
+    request: HttpRequest,
+    user: User,
+    case_id: uuid.UUID,
+    form: Any,
+    *,
+    write: Callable[[dict[str, Any]], object],
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """Validate `form`, `write` its data through a service, go back to the case; or show
+    the case again with the form's errors."""
     if form.is_valid():
         try:
-            services.case_status_set(actor=user, case_id=case_id, **form.cleaned_data)
+            write(form.cleaned_data)
         except NotFoundError:
             raise Http404 from None
         except ApplicationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, _("The case's status was changed."))
+            messages.success(request, done)
             return redirect("consular:case", case_id=case_id)
-    context = _detail_context(user, case_id, status_form=form)
+    context = _detail_context(user, case_id, **{form_name: form})
     return render(request, "consular/case_detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def case_status(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    user = _worker(request)
+    return _change(
+        request,
+        user,
+        case_id,
+        CaseStatusForm(request.POST),
+        write=lambda data: services.case_status_set(actor=user, case_id=case_id, **data),
+        done=_("The case's status was changed."),
+        form_name="status_form",
+    )
 
 
 @login_required
@@ -248,7 +288,8 @@ def case_action(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         messages.success(request, _("The action was logged."))
         return redirect("consular:case", case_id=case_id)
     if htmx:
-        case = selectors.case_get_for_change(user=user, case_id=case_id)
+        # The log shown again is a read of the case (audited, as the page's).
+        case = selectors.case_get(user=user, case_id=case_id)
         context = {
             "case": case,
             "actions": selectors.case_actions(case=case),
@@ -257,3 +298,25 @@ def case_action(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         return render(request, "consular/partials/actions.html", context)
     context = _detail_context(user, case_id, action_form=form)
     return render(request, "consular/case_detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def case_details(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    user = _worker(request)
+    return _change(
+        request,
+        user,
+        case_id,
+        CaseDetailsForm(request.POST, officers=_officers(user)),
+        write=lambda data: services.case_update(
+            actor=user,
+            case_id=case_id,
+            locality=data["locality"],
+            description=data["description"],
+            place_country=data["place_country"].pk,
+            responsible=data["responsible"],
+        ),
+        done=_("The case's details were changed."),
+        form_name="details_form",
+    )

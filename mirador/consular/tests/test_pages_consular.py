@@ -198,3 +198,26 @@ def test_a_person_out_of_scope_gets_404_on_the_new_case_form(consular: Consular)
     response = client.get(f"{reverse('consular:case_new')}?person={guatemalan.pk}")
 
     assert response.status_code == 404
+
+
+def test_the_details_are_changed_from_the_case_page(consular: Consular) -> None:
+    case = consular.open()
+    client = signed_in(consular.users["consular.hn"])
+    url = reverse("consular:case_details", args=[case.pk])
+    details = {
+        "place_country": "MX",
+        "locality": "Hospital General de Tapachula",
+        "description": "Trasladado al hospital.",
+        "responsible": consular.users["protection.hn"].pk,
+    }
+
+    changed = client.post(url, details)
+    refused = client.post(url, {**details, "place_country": ""})
+
+    assert changed.status_code == 302
+    case.refresh_from_db()
+    assert (case.locality, case.responsible) == (
+        "Hospital General de Tapachula",
+        consular.users["protection.hn"],
+    )
+    assert refused.status_code == 422

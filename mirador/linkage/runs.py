@@ -286,7 +286,17 @@ def linkage_run_execute(*, run_id: str) -> str:
                 message=_("The run failed unexpectedly; no results were written."),
                 finished_at=timezone.now(),
             )
+        finally:
+            _inputs_remove(run)
     return run.status
+
+
+def _inputs_remove(run: LinkageRun) -> None:
+    """The uploaded files, once their run has ended (done or failed): records with names and
+    dates of birth stay on the server no longer than the run needs them (an encode run's
+    whole point is that they do not travel; they need not stay here either). The run keeps
+    each file's name and SHA-256, so that what was linked can still be told."""
+    shutil.rmtree(run_directory(run) / "inputs", ignore_errors=True)
 
 
 def _execute(run: LinkageRun) -> None:

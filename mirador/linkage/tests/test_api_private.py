@@ -112,7 +112,7 @@ def encode_through_api(api: Client, frame: pd.DataFrame, name: str) -> tuple[dic
 
 
 def test_a_country_encodes_its_file_with_the_key_its_server_holds_and_no_name_leaves(
-    api: Client, countries: Countries, key_text: str, tmp_path: Path
+    api: Client, countries: Countries, key_text: str, tmp_path: Path, data_dir: Path
 ) -> None:
     left = countries[0]
     run, content = encode_through_api(api, left, "hn.csv")
@@ -139,6 +139,8 @@ def test_a_country_encodes_its_file_with_the_key_its_server_holds_and_no_name_le
     assert names
     lowered = content.lower()
     assert not [name for name in names if name.lower().encode() in lowered]
+    # Nor do they stay on the server: the uploaded file is removed once encoded.
+    assert not (data_dir / "linkage" / run["id"] / "inputs").exists()
 
 
 def test_two_encoded_files_matched_through_the_api_give_the_true_pairs(

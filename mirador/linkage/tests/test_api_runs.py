@@ -99,6 +99,9 @@ def test_a_dedupe_run_finds_the_injected_duplicates_and_its_results_download(
     assert len(clusters) == 600
     # The files are kept under DATA_DIR/linkage/<run id>/, not in the database.
     assert (data_dir / "linkage" / run["id"] / "pairs.parquet").is_file()
+    # The uploaded records are not: gone once the run has ended, their name and digest kept.
+    assert not (data_dir / "linkage" / run["id"] / "inputs").exists()
+    assert done["inputs"] == run["inputs"]
 
 
 def test_a_pairs_run_links_two_files_with_a_saved_model(
@@ -137,11 +140,15 @@ def test_results_of_an_unfinished_run_are_a_409(api: Client, records: pd.DataFra
     assert response.json()["error"]["code"] == "run_not_done"
 
 
-def test_a_file_missing_a_column_fails_with_the_commands_message(api: Client) -> None:
+def test_a_file_missing_a_column_fails_with_the_commands_message(
+    api: Client, data_dir: Path
+) -> None:
     bad = io.BytesIO(b"record_id,birth_year\n1,1990\n2,1991\n")
     bad.name = "short.csv"
     run_id = start(api, bad).json()["id"]
+    assert (data_dir / "linkage" / run_id / "inputs" / "1" / "short.csv").is_file()
     run_pending_tasks()
+    assert not (data_dir / "linkage" / run_id / "inputs").exists()  # removed after a failure too
     run = api.get(f"{RUNS}/{run_id}").json()
     assert run["status"] == "failed"
     assert run["message"].startswith("short.csv: the column “given_names” is missing")

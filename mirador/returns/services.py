@@ -34,7 +34,11 @@ from mirador.core.errors import (
     fields_error,
 )
 from mirador.core.inserts import rows_insert
-from mirador.core.lookups import country_by_code, row_or_none, subdivision_by_code
+from mirador.core.lookups import (
+    KeyedLookup,
+    country_by_code,
+    subdivision_by_code,
+)
 from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
 from mirador.flows.services import ImportReport, batch_import
 from mirador.people.models import ConsentPurpose, DocumentKind, Person, Relationship
@@ -459,8 +463,16 @@ def _match_keys_store(*, person: Person, identity: Identity) -> None:
     )
 
 
+# Asked by every registration, so its query is kept (core.lookups).
+_arrival_by_idempotency_key = KeyedLookup(
+    lambda key: Arrival.objects.filter(idempotency_key=key),
+    field="idempotency_key",
+    examples=("example-key-1", "example-key-2"),
+)
+
+
 def _existing_replay(*, actor: User, idempotency_key: str) -> Arrival | None:
-    existing = row_or_none(Arrival.objects.filter(idempotency_key=idempotency_key))
+    existing = _arrival_by_idempotency_key.get(idempotency_key)
     if existing is None:
         return None
     if existing.created_by_id != actor.pk:

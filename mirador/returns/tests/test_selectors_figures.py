@@ -16,6 +16,7 @@ from mirador.core.errors import NotFoundError
 from mirador.core.models import Country, ReceptionCentre
 from mirador.directory.services import provider_create, referral_create, service_create
 from mirador.people.demo import generate_returnees
+from mirador.returns import selectors as returns_selectors
 from mirador.returns.models import Manifest
 from mirador.returns.selectors import (
     arrivals_for_centre_day,
@@ -223,11 +224,17 @@ def test_the_centres_day_in_counts_for_the_managers_dashboard(
         centre_day_summary(user=users["officer.gt"], centre=airport_hn, day=today_at(0).date())
 
 
+@pytest.mark.parametrize("by_key", [True, False], ids=["referred-by-key", "every-arrival-time"])
 def test_intake_times_include_the_time_to_the_first_referral_to_a_service(
     users: dict[str, User],
     airport_hn: ReceptionCentre,
     make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+    by_key: bool,
 ) -> None:
+    if not by_key:
+        # More referred arrivals than are named by key: every arrival's time is read.
+        monkeypatch.setattr(returns_selectors, "MAX_REFERRED_BY_KEY", 1)
     admin = make_user(username="admin.directory", role=Role.ADMINISTRATOR, country=None)
     provider = provider_create(
         actor=admin,

@@ -20,6 +20,7 @@ embedded default, with small data) has no block sets.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import threading
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # Sets kept per dataset: the newest and the one before (see the module's docstring).
 KEPT_SETS = 2
+# Periods are held as days since this date.
+EPOCH = datetime.date(2000, 1, 1)
 
 _asked: set[tuple[str, str, str]] = set()
 _asked_lock = threading.Lock()
@@ -155,3 +158,22 @@ def blocks_refresh_after_import(*, instance: ImportBatch, **_kwargs: Any) -> Non
         return
     dataset_id = str(instance.dataset_id)
     transaction.on_commit(lambda: _enqueue(dataset_id))
+
+
+def blocks_coverage(block_set: int) -> tuple[datetime.date | None, datetime.date | None]:
+    """The first and last period of a block set's figures: each block's first and last four
+    bytes (days since 2000-01-01, signed), a few thousand rows where MIN and MAX over the
+    figures read every one."""
+    statement = """
+        SELECT min(('x' || encode(substring(periods FROM 1 FOR 4), 'hex'))::bit(32)::int),
+               max(('x' || encode(substring(periods FROM length(periods) - 3 FOR 4), 'hex'))
+                   ::bit(32)::int)
+        FROM analytics_figureblock WHERE block_set_id = %s AND figures > 0
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [block_set])
+        first, last = cursor.fetchone()
+    return (
+        None if first is None else EPOCH + datetime.timedelta(days=first),
+        None if last is None else EPOCH + datetime.timedelta(days=last),
+    )

@@ -21,12 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Sum
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mirador.analytics.disclosure import TOTAL, Hierarchy, ProtectedTable, protect_table
-from mirador.analytics.selection_figures import dataset_fact, selection_figures
+from mirador.analytics.figure_blocks import block_set_for, blocks_coverage
+from mirador.analytics.selection_figures import dataset_fact, imported_batches, selection_figures
 from mirador.core.errors import ApplicationError, NotFoundError
 from mirador.core.models import Country, Subdivision
 from mirador.flows.models import (
@@ -207,12 +208,25 @@ def dataset_coverage(dataset: Dataset) -> dict[str, Any]:
     """First and last period and number of observations of a dataset."""
 
     def compute() -> dict[str, Any]:
-        summary = Observation.objects.filter(dataset=dataset).aggregate(
-            first=Min("period"), last=Max("period")
+        block_set = block_set_for(dataset=dataset, batches=imported_batches(dataset))
+        if block_set is not None:  # PostgreSQL, once the figure blocks are built
+            first, last = blocks_coverage(block_set)
+            return {"first_period": first, "last_period": last}
+        # Each series' first and last period, read off the figures' primary key (series,
+        # period) one series at a time: index probes where MIN and MAX over the figures would
+        # read every one of them.
+        values = SeriesValue.objects.filter(series=OuterRef("pk")).values("period")
+        summary = (
+            Series.objects.filter(dataset=dataset)
+            .annotate(
+                first=Subquery(values.order_by("period")[:1]),
+                last=Subquery(values.order_by("-period")[:1]),
+            )
+            .aggregate(first_period=Min("first"), last_period=Max("last"))
         )
-        return {"first_period": summary["first"], "last_period": summary["last"]}
+        return {"first_period": summary["first_period"], "last_period": summary["last_period"]}
 
-    # A scan of every figure of the dataset: kept until its data changes.
+    # Kept until the dataset's data changes.
     return dict(dataset_fact("coverage", dataset, compute))
 
 

@@ -149,3 +149,24 @@ def test_the_two_newest_sets_of_a_dataset_are_kept(cbp_batch: ImportBatch) -> No
     kept = set(FigureBlockSet.objects.filter(dataset_id=dataset_id).values_list("pk", flat=True))
     assert kept == {second.pk, third.pk}
     assert not FigureBlock.objects.filter(block_set_id=first.pk).exists()
+
+
+def test_a_datasets_coverage_read_off_its_blocks_is_its_figures_first_and_last_period(
+    cbp_batch: ImportBatch,
+) -> None:
+    from django.db.models import Max, Min
+
+    from mirador.analytics.selectors import dataset_coverage
+    from mirador.flows.models import Observation
+
+    dataset = dataset_get(code="border-encounters")
+    expected = Observation.objects.filter(dataset=dataset).aggregate(
+        first_period=Min("period"), last_period=Max("period")
+    )
+    assert dataset_coverage(dataset) == expected  # before the blocks: from the figures
+    block_set = figure_blocks.figure_blocks_build(dataset_id=str(dataset.pk))
+    assert block_set is not None
+    assert figure_blocks.blocks_coverage(block_set.pk) == (
+        expected["first_period"],
+        expected["last_period"],
+    )

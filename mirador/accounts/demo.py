@@ -55,6 +55,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "HN",
         ("Dirección de Niñez, Adolescencia y Familia", "HN"),
     ),
+    # Opens and follows the consular cases of Honduras's consulates (mirador.consular).
+    DemoAccount(
+        "consular.hn",
+        Role.CONSULAR_OFFICER,
+        "HN",
+        ("Secretaría de Relaciones Exteriores y Cooperación Internacional", "HN"),
+    ),
     # Staff of a job-training provider of the services directory, who answer the referrals
     # made to it. A civil-society organisation on purpose: staff of a government one would
     # read the whole country's registry (accounts.permissions gives government officials

@@ -47,6 +47,7 @@ DEMO_USERNAMES = {
     "officer.gt",
     "caseworker.hn",
     "protection.hn",
+    "consular.hn",
     "caderh.hn",
 }
 

@@ -1,6 +1,9 @@
 """Writing the few new rows of a request in one INSERT, without building the query through the
 ORM each time.
 
+`row_insert(row)` is `row.save(force_insert=True)` the same way, where saving does nothing
+more (no signal receivers, no save of the model's own).
+
 `rows_insert(rows)` does what `QuerySet.bulk_create` does for new instances of one model (the
 related objects' ids taken and checked, each field's value as saving gives it: `auto_now`
 times, defaults, JSON, addresses; the primary key from RETURNING when the database assigns
@@ -22,6 +25,7 @@ from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
+from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
 
@@ -73,11 +77,29 @@ def _statement(
     return statement
 
 
-def rows_insert(rows: Sequence[M], *, ignore_conflicts: bool = False) -> None:
+def row_insert(row: Model) -> None:
+    """`row.save(force_insert=True)` for a new row, in the same one INSERT with its statement
+    kept, when that is all saving would do: the model keeps Django's own `save` and nothing
+    listens to its pre_save or post_save signals; otherwise through `save` itself."""
+    model = type(row)
+    if (
+        model.save is not Model.save
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        row.save(force_insert=True)
+        return
+    rows_insert([row], operation="save")
+
+
+def rows_insert(
+    rows: Sequence[M], *, ignore_conflicts: bool = False, operation: str = "bulk_create"
+) -> None:
     """Insert new instances of one model, as `Model.objects.bulk_create(rows,
     ignore_conflicts=...)` would, in one statement. With `ignore_conflicts`, rows that a
     unique constraint refuses are skipped (and the ids of rows the database numbers are not
-    read, as bulk_create reads none then)."""
+    read, as bulk_create reads none then). `operation` names the caller's operation in the
+    refusal of an unsaved related object, as Django names it."""
     if not rows:
         return
     model = type(rows[0])
@@ -88,7 +110,7 @@ def rows_insert(rows: Sequence[M], *, ignore_conflicts: bool = False) -> None:
         if row.pk is None:
             # The default of a primary key drawn in Python (a UUID), as bulk_create does.
             row.pk = pk.get_pk_value_on_save(row)
-        row._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        row._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]
     given = [row.pk is not None for row in rows]
     with_pk = all(given)
     fields = _fields(model, with_pk=with_pk)

@@ -30,7 +30,7 @@ from mirador.core.errors import (
     PermissionDeniedError,
     ValidationFailedError,
 )
-from mirador.core.inserts import rows_insert
+from mirador.core.inserts import row_insert, rows_insert
 from mirador.core.lookups import country_by_code, subdivision_by_code
 from mirador.core.models import AuditAction, Country, Organisation
 from mirador.people.models import (
@@ -388,7 +388,7 @@ def person_register(
     countries = {known.pk: known for known in (country, nationality) if known is not None}
 
     with transaction.atomic(savepoint=savepoint):
-        person.save(force_insert=True)
+        row_insert(person)
         # Nothing points to a record just created: the access rule's checks of one-to-one
         # relations to it (linkage's missing-person report) need no query.
         for relation in Person._meta.related_objects:
@@ -414,7 +414,7 @@ def person_register(
                 modified_by=actor,
             )
             _full_clean(contact_row, prefix=f"contacts.{index}.")
-            contact_row.save(force_insert=True)
+            row_insert(contact_row)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -510,7 +510,7 @@ def _documents_add(
             actor=actor, person=person, document=document, index=index, countries=countries
         )
         _full_clean(row, prefix=f"documents.{index}.")
-        row.save(force_insert=True)
+        row_insert(row)
 
 
 def person_update(*, actor: User, person: Person, reason: str = "", **fields: Any) -> Person:

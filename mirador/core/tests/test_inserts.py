@@ -1,4 +1,5 @@
-"""core.inserts.rows_insert writes new rows exactly as bulk_create does, in one statement."""
+"""core.inserts.rows_insert writes new rows exactly as bulk_create does, in one statement;
+row_insert one new row as save does."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mirador.accounts.models import Role, User
-from mirador.core.inserts import MAX_PARAMETERS, rows_insert
+from mirador.core.inserts import MAX_PARAMETERS, row_insert, rows_insert
 from mirador.core.models import AuditEntry, Country
 from mirador.people.models import Consent, ConsentPurpose, IdentityDocument, Person
 from mirador.returns.models import MatchKey
@@ -149,3 +151,46 @@ def test_more_rows_than_one_statement_holds_go_through_bulk_create(officer: User
 
     assert AuditEntry.objects.filter(at__gte=at).count() == count
     assert all(entry.pk is not None and not entry._state.adding for entry in entries)
+
+
+def test_a_row_is_saved_as_save_saves_it(officer: User) -> None:
+    saved = Person(country_id="HN", given_names="Ana", first_surname="López", created_by=officer)
+    saved.save(force_insert=True)
+    inserted = Person(
+        country_id="HN", given_names="Berta", first_surname="López", created_by=officer
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        row_insert(inserted)
+
+    assert len(queries) == 1
+    assert not inserted._state.adding and inserted._state.db == "default"
+    stored = Person.objects.get(pk=inserted.pk)
+    assert (stored.given_names, stored.created_at) == ("Berta", inserted.created_at)
+    exclude = {"id", "given_names", "created_at", "modified_at"}
+    assert _stored(Person, exclude)[0] == _stored(Person, exclude)[1]
+
+
+def test_a_model_whose_saving_is_listened_to_is_saved_through_save(
+    person: Person, officer: User
+) -> None:
+    heard: list[bool] = []
+
+    def receiver(sender: object, created: bool, **kwargs: object) -> None:
+        heard.append(created)
+
+    post_save.connect(receiver, sender=Consent, dispatch_uid="test-row-insert")
+    try:
+        row_insert(_consents(person, officer)[0])
+    finally:
+        post_save.disconnect(dispatch_uid="test-row-insert", sender=Consent)
+
+    assert heard == [True]
+    assert Consent.objects.filter(person=person).count() == 1
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it() -> None:
+    unsaved = Person(id=None, country_id="HN", given_names="Ana", first_surname="López")
+
+    with pytest.raises(ValueError, match=r"save\(\) prohibited"):
+        row_insert(MatchKey(person=unsaved, key="name:ana:lopez"))

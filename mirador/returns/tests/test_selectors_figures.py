@@ -62,15 +62,20 @@ def test_tomorrows_announced_arrivals_over_capacity_raise_the_warning(
     border_hn: ReceptionCentre,
     make_manifest: Callable[..., Manifest],
 ) -> None:
+    # The days are the centre's, in its own time zone, whatever the hour here.
+    def at_centre(hour: int, *, days: int = 0) -> datetime.datetime:
+        day = border_hn.today() + datetime.timedelta(days=days)
+        return datetime.datetime.combine(day, datetime.time(hour), tzinfo=border_hn.zone)
+
     today_rows = _passengers(3, seed=1)
     bus_one = _passengers(4, seed=2)
     bus_two = _passengers(3, seed=3)
     make_manifest(
-        border_hn, today_rows, expected_at=today_at(9), means="land", sending_country="MX"
+        border_hn, today_rows, expected_at=at_centre(9), means="land", sending_country="MX"
     )
-    make_manifest(border_hn, bus_one, expected_at=today_at(9, days=1), means="land")
-    make_manifest(border_hn, bus_two, expected_at=today_at(15, days=1), means="land")
-    first = Manifest.objects.get(centre=border_hn, expected_at=today_at(9)).passengers.order_by(
+    make_manifest(border_hn, bus_one, expected_at=at_centre(9, days=1), means="land")
+    make_manifest(border_hn, bus_two, expected_at=at_centre(15, days=1), means="land")
+    first = Manifest.objects.get(centre=border_hn, expected_at=at_centre(9)).passengers.order_by(
         "row_number"
     )[0]
     arrival_register(
@@ -78,7 +83,8 @@ def test_tomorrows_announced_arrivals_over_capacity_raise_the_warning(
         centre=border_hn,
         idempotency_key="capacity-1",
         manifest_passenger=first,
-        arrived_at=today_at(9),
+        # Registered today, and never in the future (before 9 at the centre, now).
+        arrived_at=min(at_centre(9), timezone.now()),
     )
 
     days = centre_capacity(user=users["officer.hn"], centre=border_hn, days=3)

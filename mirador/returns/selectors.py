@@ -316,9 +316,12 @@ def arrival_registered_get(*, user: AnyUser | None, arrival: Arrival) -> Arrival
             object_id=arrival.pk,
         )
         raise NotFoundError()
-    prefetch_related_objects(
-        [arrival], Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at"))
-    )
+    # The registration has already said what was given (nothing yet, for a new arrival).
+    if "assistance" not in getattr(arrival, "_prefetched_objects_cache", {}):
+        prefetch_related_objects(
+            [arrival],
+            Prefetch("assistance", queryset=AssistanceGiven.objects.order_by("given_at")),
+        )
     audit_record(
         actor=_actor(user),  # type: ignore[arg-type]
         action=AuditAction.READ,

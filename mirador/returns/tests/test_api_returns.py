@@ -111,6 +111,13 @@ def test_the_officer_registers_the_days_flight_through_the_api(
     assert given.status_code == 201
     detail = client.get(f"{BASE}/arrivals/{body['id']}").json()
     assert [a["kind"] for a in detail["assistance"]] == ["food"]
+    # The same key again gives the arrival as it is now, with what was given since.
+    replayed = _post(
+        client,
+        "/arrivals",
+        {"centre_id": centre_id, "idempotency_key": key, "manifest_passenger_id": mother_row["id"]},
+    ).json()
+    assert [a["kind"] for a in replayed["arrival"]["assistance"]] == ["food"]
     assert client.get(f"{BASE}/arrivals/{alone['id']}").status_code == 404
 
     assert Arrival.objects.count() == 3

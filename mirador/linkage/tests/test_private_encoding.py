@@ -165,7 +165,10 @@ def test_salting_leaves_no_filter_as_frequent_as_the_name_it_encodes(
         counts[salted] = int(count.max())
         largest_block = int(np.unique(encoded.blocks, return_counts=True)[1].max())
     assert counts[False] >= most_common_name
-    assert counts[True] <= largest_block < most_common_name
+    # Salted, identical filters stay within a block; the largest block itself (22 to 37 rows
+    # here, depending on the key) may hold as many rows as the most common name has records.
+    assert counts[True] <= largest_block
+    assert counts[True] < most_common_name
 
 
 def test_salting_flattens_the_frequency_of_each_bit_position(

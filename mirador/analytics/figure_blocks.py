@@ -113,8 +113,8 @@ def figure_blocks_build(*, dataset_id: str) -> FigureBlockSet | None:
                     "figures": block_set.figures,
                 },
             )
-        superseded = FigureBlockSet.objects.filter(dataset=dataset).order_by("-built_at", "-pk")
-        old = list(superseded.values_list("pk", flat=True)[KEPT_SETS:])
+        newest_first = FigureBlockSet.objects.filter(dataset=dataset).order_by("-built_at", "-pk")
+        old = list(newest_first.values_list("pk", flat=True)[KEPT_SETS:])
         if old:
             FigureBlockSet.objects.filter(pk__in=old).delete()
     return block_set
@@ -148,13 +148,19 @@ def _write_blocks(*, block_set: FigureBlockSet) -> None:
     block_set.save(update_fields=["series", "figures"])
 
 
+def figures_changed_by(batch: ImportBatch) -> bool:
+    """Whether this save of a batch may have changed its dataset's current figures: an import
+    that has finished, or a rollback (not a failed import, nor one still running)."""
+    if batch.status == BatchStatus.FAILED:
+        return False
+    return not (batch.status == BatchStatus.IMPORTED and batch.finished_at is None)
+
+
 def blocks_refresh_after_import(*, instance: ImportBatch, **_kwargs: Any) -> None:
     """Receiver of ImportBatch's post_save (connected in apps.py): once an import has
     finished or a batch is rolled back, the dataset's block set is built again in the
     background, when the change is committed (PostgreSQL)."""
-    if connection.vendor != "postgresql" or instance.status == BatchStatus.FAILED:
-        return
-    if instance.status == BatchStatus.IMPORTED and instance.finished_at is None:
+    if connection.vendor != "postgresql" or not figures_changed_by(instance):
         return
     dataset_id = str(instance.dataset_id)
     transaction.on_commit(lambda: _enqueue(dataset_id))

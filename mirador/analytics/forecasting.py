@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from mirador.analytics.disclosure import disclosure_threshold
+from mirador.analytics.figure_blocks import figures_changed_by
 from mirador.analytics.forecasting_engine import (
     HORIZONS,
     MIN_MONTHS,
@@ -531,9 +532,7 @@ def refresh_after_import(*, instance: ImportBatch, **_kwargs: Any) -> None:
     """Receiver of ImportBatch's post_save (connected in apps.py, since flows does not know
     analytics): once an import has finished or a batch is rolled back, the dataset's cached
     forecasts are refreshed in the background, when the change is committed."""
-    if instance.status == BatchStatus.FAILED:
-        return
-    if instance.status == BatchStatus.IMPORTED and instance.finished_at is None:
+    if not figures_changed_by(instance):
         return
     dataset_id = instance.dataset_id
 

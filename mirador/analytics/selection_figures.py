@@ -23,6 +23,7 @@ MiB for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
-from mirador.analytics.figure_blocks import block_set_for
+from mirador.analytics.figure_blocks import EPOCH, block_set_for
 from mirador.flows.models import OBSERVATION_DIMENSIONS, BatchStatus, ImportBatch, Series
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ KEPT_FIGURES = 4_000_000
 # array_send's header for one dimension: dimensions, null flag, element type, length, lower bound.
 _ARRAY_HEADER_BYTES = 20
 # Periods are sent as days from 2000-01-01.
-_EPOCH = datetime.date(2000, 1, 1).toordinal()
+_EPOCH = EPOCH.toordinal()
 
 Integers = npt.NDArray[np.int64]
 T = TypeVar("T")
@@ -84,9 +85,6 @@ class SelectionFigures:
         # Every sum of these counts is exact in float64 (integers below 2**53).
         self.exact_in_floats = int(values.sum()) < (1 << 53) if len(values) else True
         self._codes: dict[int, tuple[list[Any], Integers]] = {}
-        # The series x period table (`_cells`), once made (None where it would be too sparse).
-        self._by_cell: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None = None
-        self._cells_considered = False
 
     def __len__(self) -> int:
         return len(self.values)
@@ -113,7 +111,7 @@ class SelectionFigures:
             self.periods if name == PERIOD else self._series_codes(_column(name))[0]
             for name in names
         ]
-        cells = self._cells()
+        cells = self._cells
         if cells is None:
             groups, totals = self._groups_of_figures(names, labels)
         else:
@@ -125,22 +123,21 @@ class SelectionFigures:
                 row[name] = label[position]
             yield row
 
+    @functools.cached_property
     def _cells(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None:
         """The sums and the presence of figures by series and period (a series x period
-        table), made once, where that table is not much larger than the figures: every table
-        of the selection is then summed from it, without going through each figure again."""
-        if not self._cells_considered:
-            self._cells_considered = True
-            shape = (len(self.series), len(self.periods))
-            size = shape[0] * shape[1]
-            if self.exact_in_floats and size <= 2 * len(self.values) + CELLS_SLACK:
-                cell = self.series_at.astype(np.int64) * shape[1] + self.period_at
-                # float64 sums: exact while every sum stays below 2**53 (exact_in_floats).
-                sums = np.bincount(cell, weights=self.values, minlength=size)
-                present = np.zeros(size, dtype=bool)
-                present[cell] = True
-                self._by_cell = (sums.astype(np.float64).reshape(shape), present.reshape(shape))
-        return self._by_cell
+        table), made once, where that table is not much larger than the figures (else None):
+        every table of the selection is then summed from it, not from each figure again."""
+        shape = (len(self.series), len(self.periods))
+        size = shape[0] * shape[1]
+        if not self.exact_in_floats or size > 2 * len(self.values) + CELLS_SLACK:
+            return None
+        cell = self.series_at.astype(np.int64) * shape[1] + self.period_at
+        # float64 sums: exact while every sum stays below 2**53 (exact_in_floats).
+        sums = cast(npt.NDArray[np.float64], np.bincount(cell, weights=self.values, minlength=size))
+        present = np.zeros(size, dtype=bool)
+        present[cell] = True
+        return sums.reshape(shape), present.reshape(shape)
 
     def _groups_of_cells(
         self,
@@ -187,8 +184,12 @@ class SelectionFigures:
         key = np.zeros(len(self.values), dtype=np.int64)
         space = 1
         for name, label in zip(names, labels, strict=True):
-            part = self.period_at if name == PERIOD else self._series_codes(_column(name))[1]
-            key = key * len(label) + (part if name == PERIOD else part[self.series_at])
+            part: npt.NDArray[np.integer[Any]] = (
+                self.period_at
+                if name == PERIOD
+                else self._series_codes(_column(name))[1][self.series_at]
+            )
+            key = key * len(label) + part
             space *= len(label)
         if space <= DENSE_GROUPS and self.exact_in_floats:
             # Few possible groups (a dashboard's tables): one pass instead of a sort. bincount

@@ -225,17 +225,24 @@ def walkins(count: int, *, seed: int, subdivisions: set[str]) -> Iterator[Walkin
     rng = random.Random(seed)
     abroad = [value for value in TimeAbroad.values if value != TimeAbroad.UNKNOWN]
     produced = 0
+    # The generator draws document numbers at random, so two of its persons now and then
+    # share one (passports: 7 digits), which Mirador rightly refuses for two new persons;
+    # such a walk-in is left out.
+    documents_seen: set[str] = set()
     for returnee in generate_returnees(count * 4, seed=seed):
         if produced == count:
             return
         person = returnee.person
+        documents = {number for number in (person.national_id, person.passport) if number}
         if (
             returnee.event.receiving_country != CENTRE_COUNTRY
             or returnee.family_group is not None
             or returnee.is_repeat
             or person.nationality != CENTRE_COUNTRY
+            or documents & documents_seen
         ):
             continue
+        documents_seen |= documents
         produced += 1
         yield Walkin(
             identity=_identity(person),

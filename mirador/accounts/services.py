@@ -33,7 +33,7 @@ from mirador.accounts.selectors import (
     user_has_second_factor,
 )
 from mirador.core.errors import ValidationFailedError
-from mirador.core.lookups import row_or_none
+from mirador.core.lookups import KeyedLookup
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -109,13 +109,19 @@ def api_token_obtain(
     return api_token_issue(user=user)
 
 
+# Asked by every API request a program makes, so its query is kept (core.lookups).
+_unrevoked_token_by_hash = KeyedLookup(
+    lambda key_hash: ApiToken.objects.select_related("user", "user__organisation").filter(
+        key_hash=key_hash, revoked_at__isnull=True
+    ),
+    field="key_hash",
+    examples=("0" * 64, "1" * 64),
+)
+
+
 def api_token_authenticate(*, raw_token: str) -> User | None:
     """The active user a usable token belongs to, or None."""
-    token = row_or_none(
-        ApiToken.objects.select_related("user", "user__organisation").filter(
-            key_hash=_hash_token(raw_token), revoked_at__isnull=True
-        )
-    )
+    token = _unrevoked_token_by_hash.get(_hash_token(raw_token))
     if token is None or not token.is_usable or not token.user.is_active:
         return None
     now = timezone.now()

@@ -75,6 +75,8 @@ if TYPE_CHECKING:
     from mirador.accounts.permissions import AnyUser
 
 MAX_CANDIDATES = 20
+# Persons sharing a blocking key with a returnee whose identity fields a search compares.
+MAX_COMPARED = 2000
 ARRIVALS_PAGE = 100
 MAX_ARRIVALS_PAGE = 500
 CAPACITY_DAYS = 7
@@ -445,6 +447,24 @@ def _tracing_consent_in_force() -> Subquery:
     )
 
 
+def _persons_sharing_keys(keys: set[str]) -> list[uuid.UUID]:
+    """The persons who share a blocking key with a returnee, at most MAX_COMPARED: when a
+    name is shared by more (a common name in a large registry), those who share a document
+    number come first, then those who share the most keys, so that the person who holds the
+    returnee's document is never among those left out."""
+    sharing = MatchKey.objects.filter(key__in=keys)
+    person_ids = list(sharing.values_list("person_id", flat=True).distinct()[: MAX_COMPARED + 1])
+    if len(person_ids) <= MAX_COMPARED:
+        return person_ids
+    ranked = (
+        sharing.values("person_id")
+        .annotate(documents=Count("key", filter=Q(key__startswith="doc:")), shared=Count("key"))
+        .order_by("-documents", "-shared", "person_id")
+        .values_list("person_id", flat=True)
+    )
+    return list(ranked[:MAX_COMPARED])
+
+
 def repeat_candidates(
     *,
     user: AnyUser | None,
@@ -467,23 +487,21 @@ def repeat_candidates(
         return CandidateSearch(searched=True)
     # Most returnees come for the first time: one index lookup answers, and the persons'
     # query (the costliest to build and plan) is made only when a key is known.
-    person_ids = set(
-        MatchKey.objects.filter(key__in=keys).values_list("person_id", flat=True).distinct()
+    sharing = _persons_sharing_keys(keys)
+    if not sharing:
+        return CandidateSearch(searched=True)
+    # Most persons who share a key with the returnee only share a name: what matching
+    # compares of them is read first, in one light query, and the records (consent, earlier
+    # arrivals) only of the best of those who match.
+    compared = identity_fields_visible_to(user=user, person_ids=sharing)
+    scored = sorted(
+        (-match_score(reasons), str(pk), pk)
+        for pk, fields in compared.items()
+        if (reasons := match_reasons(identity, fields))
     )
+    person_ids = {pk for _score, _text, pk in scored[: MAX_CANDIDATES * 5]}
     if not person_ids:
         return CandidateSearch(searched=True)
-    if len(person_ids) <= MAX_CANDIDATES * 5:
-        # Most persons who share a key with the returnee only share a name: what matching
-        # compares of them is read first, in one light query, and the records (consent,
-        # earlier arrivals) only of those who match; the same candidates as reading the
-        # records of all (at most MAX_CANDIDATES * 5, as below) and matching each.
-        person_ids = {
-            pk
-            for pk, fields in identity_fields_visible_to(user=user, person_ids=person_ids).items()
-            if match_reasons(identity, fields)
-        }
-        if not person_ids:
-            return CandidateSearch(searched=True)
     persons = (
         people_visible_to(user=user)
         .filter(pk__in=person_ids)
@@ -500,7 +518,7 @@ def repeat_candidates(
     if exclude_person_id is not None:
         persons = persons.exclude(pk=exclude_person_id)
     found: list[Candidate] = []
-    for person in persons[: MAX_CANDIDATES * 5]:
+    for person in persons:
         reasons = match_reasons(identity, person_identity(person))
         if reasons:
             found.append(

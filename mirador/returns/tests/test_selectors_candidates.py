@@ -15,7 +15,7 @@ from mirador.core.models import AuditAction, AuditEntry, ReceptionCentre
 from mirador.people.models import ConsentPurpose, Person
 from mirador.people.selectors import person_get
 from mirador.people.services import DocumentData, consent_record
-from mirador.returns import matching
+from mirador.returns import matching, selectors
 from mirador.returns.models import Arrival, CandidateDecision
 from mirador.returns.selectors import (
     NO_TRACING_CONSENT,
@@ -282,3 +282,37 @@ def test_persons_who_only_share_a_name_are_compared_without_reading_their_record
     found = repeat_candidates(user=users["officer.hn"], identity=identity, consent_tracing=True)
     assert [candidate.person.pk for candidate in found.candidates] == [same.person_id]
     assert found.candidates[0].earlier_arrivals == 1
+
+
+def test_the_holder_of_the_returnees_document_is_found_among_many_namesakes(
+    users: dict[str, User], airport_hn: ReceptionCentre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A common name is shared by more persons than a search compares or reads (limits made
+    # small here, instead of registering thousands of namesakes).
+    monkeypatch.setattr(selectors, "MAX_COMPARED", 4)
+    monkeypatch.setattr(selectors, "MAX_CANDIDATES", 1)
+    for index in range(30):
+        _earlier_return(users, airport_hn, f"namesake-{index}", birth=(1992, 3, 8))
+    holder = arrival_register(
+        actor=users["officer.hn"],
+        centre=airport_hn,
+        idempotency_key="document-holder",
+        identity=IdentityData(
+            given_names="José Luis",
+            first_surname="Martínez",
+            second_surname="Flores",
+            birth_year=1992,
+            birth_month=3,
+            birth_day=8,
+            sex="M",
+            nationality="HN",
+            documents=[DocumentData(kind="passport", number="F1234567", issuing_country="HN")],
+        ),
+        consent_tracing=True,
+    )
+    identity = matching.Identity("José Luis", "Martínez", "Flores", 1992, 3, 8, "M", ("F1234567",))
+
+    result = repeat_candidates(user=users["officer.hn"], identity=identity, consent_tracing=True)
+
+    assert [candidate.person.pk for candidate in result.candidates] == [holder.person_id]
+    assert matching.REASON_DOCUMENT in result.candidates[0].reasons

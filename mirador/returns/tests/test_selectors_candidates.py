@@ -39,6 +39,7 @@ def _earlier_return(
     second_surname: str = "Flores",
     birth: tuple[int, int, int] = (1992, 3, 8),
     consent_tracing: bool = True,
+    documents: tuple[DocumentData, ...] = (),
 ) -> Arrival:
     return arrival_register(
         actor=users["officer.hn"],
@@ -53,6 +54,7 @@ def _earlier_return(
             birth_day=birth[2],
             sex="M",
             nationality="HN",
+            documents=documents,
         ),
         consent_tracing=consent_tracing,
     )
@@ -293,22 +295,11 @@ def test_the_holder_of_the_returnees_document_is_found_among_many_namesakes(
     monkeypatch.setattr(selectors, "MAX_CANDIDATES", 1)
     for index in range(30):
         _earlier_return(users, airport_hn, f"namesake-{index}", birth=(1992, 3, 8))
-    holder = arrival_register(
-        actor=users["officer.hn"],
-        centre=airport_hn,
-        idempotency_key="document-holder",
-        identity=IdentityData(
-            given_names="José Luis",
-            first_surname="Martínez",
-            second_surname="Flores",
-            birth_year=1992,
-            birth_month=3,
-            birth_day=8,
-            sex="M",
-            nationality="HN",
-            documents=[DocumentData(kind="passport", number="F1234567", issuing_country="HN")],
-        ),
-        consent_tracing=True,
+    holder = _earlier_return(
+        users,
+        airport_hn,
+        "document-holder",
+        documents=(DocumentData(kind="passport", number="F1234567", issuing_country="HN"),),
     )
     identity = matching.Identity("José Luis", "Martínez", "Flores", 1992, 3, 8, "M", ("F1234567",))
 

@@ -3,6 +3,7 @@ all stopped by the SIGTERM a service manager sends; wrong values refused in one 
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -111,3 +112,61 @@ def test_a_wrong_number_of_processes_is_refused_in_one_sentence(
         call_command("serve", *arguments)
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def _served_by(port: int, seconds: float) -> tuple[http.client.HTTPConnection, float]:
+    """A keep-alive connection whose request (`seconds` long) has been sent, not read."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", f"/?sleep={seconds}")
+    return connection, time.monotonic()
+
+
+def test_a_new_connection_goes_to_a_process_with_a_free_thread(tmp_path: Path) -> None:
+    # One thread per process: while one process is busy with a slow request, a new client
+    # must be served at once by the other, not queued behind the slow one. gunicorn's own
+    # threaded worker takes the connection in half the cases.
+    port = _free_port()
+    environment = _environment(tmp_path, port) | {"DJANGO_SETTINGS_MODULE": "mirador.settings"}
+    server = subprocess.Popen(  # noqa: S603 (our own code, fixed arguments)
+        [
+            sys.executable,
+            "-c",
+            "import sys, django; django.setup(); "
+            "from mirador.core.management.commands.serve import run_processes; "
+            f"run_processes(application='mirador.core.tests.slow_wsgi:application', "
+            f"host='127.0.0.1', port={port}, threads=1, processes=2, stdout=sys.stdout)",
+        ],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(server.pid)) < 2 or not _answers(port):
+            assert time.monotonic() < deadline, "the two web processes did not start"
+            time.sleep(0.2)
+        time.sleep(1)  # the second process forked may still be starting
+        for _attempt in range(4):
+            slow, _sent = _served_by(port, 2.0)
+            time.sleep(0.3)  # the slow request is in a thread now
+            quick, sent = _served_by(port, 0)
+            quick_pid = quick.getresponse().read()
+            waited = time.monotonic() - sent
+            slow_pid = slow.getresponse().read()
+            slow.close()
+            quick.close()
+            assert quick_pid != slow_pid
+            assert waited < 1.0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def _answers(port: int) -> bool:
+    try:
+        connection, _sent = _served_by(port, 0)
+        connection.getresponse().read()
+        connection.close()
+    except OSError:
+        return False
+    return True

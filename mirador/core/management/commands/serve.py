@@ -4,7 +4,8 @@ Static files are served by whitenoise inside the application, so one process is 
 embedded set-up needs: waitress, `--threads` requests at once. Python runs one request at a
 time per process, however many threads, so production uses every core with several processes
 on the one port (MIRADOR_WEB_PROCESSES, `--processes`): gunicorn's master process forks them
-(its threaded workers, `--threads` each), restarts one that dies and stops them all on SIGTERM.
+(its threaded workers, `--threads` each, which take a new connection only while a thread is
+free: core.web_workers), restarts one that dies and stops them all on SIGTERM.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def run_processes(
                 "bind": [f"{shown_host}:{port}"],
                 "workers": processes,
                 "threads": threads,
-                "worker_class": "gthread",
+                "worker_class": "mirador.core.web_workers.BalancedThreadWorker",
                 "timeout": WORKER_TIMEOUT_SECONDS,
                 "keepalive": 60,
                 "proc_name": "mirador",

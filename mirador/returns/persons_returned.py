@@ -36,6 +36,7 @@ by sex, and subdivisions are left out to keep re-return cells large enough to pu
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from mirador.core.models import Country
+from mirador.core.models import Country, time_zone_named
 from mirador.flows.services import ImportReport
 from mirador.returns.models import Arrival
 from mirador.returns.services import rollup_import
@@ -99,12 +100,16 @@ def return_history(
     rows = (
         Arrival.objects.filter(centre__country=country)
         .order_by("person_id", "arrived_at", "pk")
-        .values_list("person_id", "arrived_at", "returned_from_id", "is_minor")
+        .values_list("person_id", "arrived_at", "centre__time_zone", "returned_from_id", "is_minor")
     )
+    zones: dict[str, zoneinfo.ZoneInfo] = {}
     current: object = None
     days: list[ReturnDay] = []
-    for person, arrived_at, returned_from, is_minor in rows.iterator(chunk_size=5000):
-        day = timezone.localtime(arrived_at).date()
+    for person, arrived_at, zone, returned_from, is_minor in rows.iterator(chunk_size=5000):
+        # The day it was at the centre, as the centre's own figures count it.
+        if zone not in zones:
+            zones[zone] = time_zone_named(zone)
+        day = arrived_at.astimezone(zones[zone]).date()
         if day > as_of:
             continue
         if person != current:

@@ -39,7 +39,13 @@ from mirador.core.lookups import (
     country_by_code,
     subdivision_by_code,
 )
-from mirador.core.models import AuditAction, Country, ReceptionCentre, Subdivision
+from mirador.core.models import (
+    AuditAction,
+    Country,
+    ReceptionCentre,
+    Subdivision,
+    time_zone_named,
+)
 from mirador.flows.services import ImportReport, batch_import
 from mirador.people.models import ConsentPurpose, DocumentKind, Person, Relationship
 from mirador.people.services import (
@@ -1056,9 +1062,17 @@ def returns_received_rollup(*, actor: User | None, country: Country) -> ImportRe
     which stay in the history. Nothing changes if nothing was registered since the last
     roll-up (the same counts make the same file). The counts go through a CSV file kept in
     DATA_DIR/rollups/, so that the batch has a file, a hash and rows like any import."""
-    rows = (
-        Arrival.objects.filter(centre__country=country)
-        .annotate(month=TruncMonth("arrived_at"))
+    # Each arrival counts in the month it was at its centre: one at 20:00 on 31 January in
+    # Tegucigalpa (02:00 on 1 February in UTC) is January's. A country's centres may lie in
+    # several time zones (Mexico, the United States, Canada): one query per zone.
+    zones = sorted(
+        set(ReceptionCentre.objects.filter(country=country).values_list("time_zone", flat=True))
+    )
+    rows = [
+        row
+        for zone in zones
+        for row in Arrival.objects.filter(centre__country=country, centre__time_zone=zone)
+        .annotate(month=TruncMonth("arrived_at", tzinfo=time_zone_named(zone)))
         .values(
             "month",
             "returned_from_id",
@@ -1069,7 +1083,7 @@ def returns_received_rollup(*, actor: User | None, country: Country) -> ImportRe
             "home_subdivision_id",
         )
         .annotate(count=Count("id"))
-    )
+    ]
     counts: dict[tuple[str, ...], int] = {}
     for row in rows:
         key = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -28,6 +29,7 @@ from mirador.returns.persons_returned import (
     add_months,
     follow_up_complete,
     persons_counts,
+    return_history,
     returns_persons_rollup,
 )
 from mirador.returns.services import IdentityData, arrival_register, returns_received_rollup
@@ -237,3 +239,24 @@ def test_the_command_rolls_up_events_and_persons(
     assert Observation.objects.filter(
         dataset__code="returns-persons", measure=PERSONS_RETURNED
     ).exists()
+
+
+@pytest.mark.django_db
+def test_a_return_is_on_the_day_it_was_at_its_centre(
+    users: dict[str, User], airport_hn: ReceptionCentre
+) -> None:
+    # 20:30 on 31 January in Tegucigalpa is 1 February in UTC.
+    airport_hn.time_zone = "America/Tegucigalpa"
+    airport_hn.save(update_fields=["time_zone"])
+    evening = datetime.datetime(2026, 1, 31, 20, 30, tzinfo=ZoneInfo("America/Tegucigalpa"))
+    arrival_register(
+        actor=users["officer.hn"],
+        centre=airport_hn,
+        idempotency_key="evening",
+        arrived_at=evening,
+        identity=IdentityData(given_names="Persona", first_surname="Tarde", sex="F"),
+    )
+
+    ((_person, days),) = return_history(country=Country.objects.get(pk="HN"), as_of=D(2026, 3, 1))
+
+    assert [day.day for day in days] == [D(2026, 1, 31)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -148,3 +149,36 @@ def test_a_department_of_another_country_is_refused(
     fields = caught.value.details["fields"]
     assert isinstance(fields, dict) and "home_subdivision" in fields
     assert not Arrival.objects.exists()
+
+
+def test_an_arrival_counts_in_the_month_it_was_at_its_centre(
+    users: dict[str, User], airport_hn: ReceptionCentre, border_hn: ReceptionCentre
+) -> None:
+    # 20:30 on 31 January in Tegucigalpa is 02:30 on 1 February in UTC; 23:30 on 31 January
+    # in UTC is 18:30 at a centre kept in UTC (a time zone not set yet).
+    airport_hn.time_zone = "America/Tegucigalpa"
+    airport_hn.save(update_fields=["time_zone"])
+    border_hn.time_zone = "UTC"
+    border_hn.save(update_fields=["time_zone"])
+    evening = datetime.datetime(2026, 1, 31, 20, 30, tzinfo=ZoneInfo("America/Tegucigalpa"))
+    for key, centre, arrived_at in (
+        ("tz-airport", airport_hn, evening),
+        ("tz-border", border_hn, datetime.datetime(2026, 1, 31, 23, 30, tzinfo=datetime.UTC)),
+    ):
+        arrival_register(
+            actor=users["officer.hn"],
+            centre=centre,
+            idempotency_key=key,
+            arrived_at=arrived_at,
+            identity=IdentityData(given_names="Persona", first_surname=key, sex="F"),
+        )
+
+    report = returns_received_rollup(actor=None, country=Country.objects.get(pk="HN"))
+
+    assert report.outcome == ImportOutcome.IMPORTED, report.summary()
+    months = Counter(
+        f"{observation.period:%Y-%m}"
+        for observation in Observation.objects.filter(dataset__code="returns-received")
+        for _count in range(observation.value)
+    )
+    assert months == {"2026-01": 2}

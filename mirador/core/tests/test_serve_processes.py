@@ -3,14 +3,17 @@ all stopped by the SIGTERM a service manager sends; wrong values refused in one 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,10 +124,9 @@ def _served_by(port: int, seconds: float) -> tuple[http.client.HTTPConnection, f
     return connection, time.monotonic()
 
 
-def test_a_new_connection_goes_to_a_process_with_a_free_thread(tmp_path: Path) -> None:
-    # One thread per process: while one process is busy with a slow request, a new client
-    # must be served at once by the other, not queued behind the slow one. gunicorn's own
-    # threaded worker takes the connection in half the cases.
+@contextlib.contextmanager
+def _slow_site(tmp_path: Path) -> Iterator[int]:
+    """Two web processes of one thread each serving slow_wsgi; yields the port."""
     port = _free_port()
     environment = _environment(tmp_path, port) | {"DJANGO_SETTINGS_MODULE": "mirador.settings"}
     server = subprocess.Popen(  # noqa: S603 (our own code, fixed arguments)
@@ -146,6 +148,17 @@ def test_a_new_connection_goes_to_a_process_with_a_free_thread(tmp_path: Path) -
             assert time.monotonic() < deadline, "the two web processes did not start"
             time.sleep(0.2)
         time.sleep(1)  # the second process forked may still be starting
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def test_a_new_connection_goes_to_a_process_with_a_free_thread(tmp_path: Path) -> None:
+    # One thread per process: while one process is busy with a slow request, a new client
+    # must be served at once by the other, not queued behind the slow one. gunicorn's own
+    # threaded worker takes the connection in half the cases.
+    with _slow_site(tmp_path) as port:
         for _attempt in range(4):
             slow, _sent = _served_by(port, 2.0)
             time.sleep(0.3)  # the slow request is in a thread now
@@ -157,9 +170,36 @@ def test_a_new_connection_goes_to_a_process_with_a_free_thread(tmp_path: Path) -
             quick.close()
             assert quick_pid != slow_pid
             assert waited < 1.0
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+
+
+def test_a_new_connection_is_served_while_every_process_is_busy(tmp_path: Path) -> None:
+    # Four clients keep both processes' threads busy with short requests on their open
+    # connections; a new client is taken in turn, not left waiting for an idle moment.
+    with _slow_site(tmp_path) as port:
+        stop = threading.Event()
+
+        def keep_busy() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            while not stop.is_set():
+                connection.request("GET", "/?sleep=0.05")
+                connection.getresponse().read()
+            connection.close()
+
+        clients = [threading.Thread(target=keep_busy) for _ in range(4)]
+        for client in clients:
+            client.start()
+        try:
+            time.sleep(1)
+            for _attempt in range(5):
+                fresh, sent = _served_by(port, 0)
+                fresh.getresponse().read()
+                fresh.close()
+                # Behind at most a few short requests of the others.
+                assert time.monotonic() - sent < 1.0
+        finally:
+            stop.set()
+            for client in clients:
+                client.join(timeout=30)
 
 
 def _answers(port: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,6 +89,21 @@ def mode() -> str:
 def data_dir(base_dir: Path) -> Path:
     """Where the embedded database, the generated demo secret and uploads live."""
     return Path(env_str("MIRADOR_DATA_DIR", str(base_dir / "var")) or "").resolve()
+
+
+def time_zone() -> str:
+    """MIRADOR_TIME_ZONE: the IANA time zone whose calendar the pages and the API count days in
+    (today, due dates, overdue referrals) and show times in; UTC unless set. Reception centres
+    count their own days in their own time zones, whatever this says."""
+    name = env_str("MIRADOR_TIME_ZONE", "UTC") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigurationError(
+            f"MIRADOR_TIME_ZONE={name!r} is not an IANA time zone: set it to one such as "
+            "America/Tegucigalpa, or leave it unset for UTC."
+        ) from None
+    return name
 
 
 def database_settings(*, default_sqlite_path: Path, production: bool) -> dict[str, object]:

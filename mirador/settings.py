@@ -170,7 +170,7 @@ LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "UTC"
+TIME_ZONE = config.time_zone()
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -133,6 +133,21 @@ def test_a_debug_flag_that_is_not_yes_or_no_is_refused(tmp_path: Path) -> None:
     assert nothing_created_in(data_dir)
 
 
+def test_the_time_zone_days_are_counted_in_is_read_from_the_environment(tmp_path: Path) -> None:
+    result = mirador(
+        "diffsettings", data_dir=tmp_path / "data", MIRADOR_TIME_ZONE="America/Tegucigalpa"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TIME_ZONE = 'America/Tegucigalpa'" in result.stdout.splitlines()
+
+
+def test_an_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = mirador("check", data_dir=data_dir, MIRADOR_TIME_ZONE="America/Tegucigalpita")
+    assert_refused_in_one_sentence(result, mentions="MIRADOR_TIME_ZONE='America/Tegucigalpita'")
+    assert nothing_created_in(data_dir)
+
+
 def test_an_unknown_command_is_refused_with_a_pointer_to_the_list(tmp_path: Path) -> None:
     result = mirador("frobnicate", data_dir=tmp_path / "data")
     assert_refused_in_one_sentence(result, mentions="'frobnicate' is not a Mirador command")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -357,6 +359,27 @@ def test_overdue_referrals_are_those_past_due_and_still_open(
     assert (counts.sent_open, counts.sent_overdue) == (3, 2)
     assert referral_counts(user=staff["caderh.hn"]).received_overdue == 1
     assert Referral.objects.get(pk=late.pk).is_overdue
+
+
+def test_a_referral_is_overdue_by_the_calendar_of_the_deployments_time_zone(
+    users: dict[str, User],
+    directory: Directory,
+    adult_arrival: Arrival,
+    refer: Refer,
+    settings: Any,
+) -> None:
+    # Kiritimati (UTC+14) is always a day or two ahead of Pago Pago (UTC-11): a referral due
+    # today in Pago Pago is overdue in Kiritimati's calendar, and on time in its own.
+    officer = users["officer.hn"]
+    referral = refer(officer, adult_arrival, directory.training)
+    pago_pago_today = timezone.localdate(timezone=ZoneInfo("Pacific/Pago_Pago"))
+    Referral.objects.filter(pk=referral.pk).update(due_date=pago_pago_today)
+
+    for zone, overdue in (("Pacific/Pago_Pago", False), ("Pacific/Kiritimati", True)):
+        settings.TIME_ZONE = zone
+        assert Referral.objects.get(pk=referral.pk).is_overdue is overdue
+        listed = set(referrals_list(user=officer, box="sent", overdue=True))
+        assert (referral in listed) is overdue
 
 
 def test_first_referral_times_give_the_earliest_referral_of_each_arrival(

@@ -61,6 +61,16 @@ def run_pending_tasks() -> int:
         ran += 1
 
 
+def waiting_tasks() -> list[str]:
+    """The dotted paths of the tasks waiting in the database, oldest first."""
+    return list(
+        DBTaskResult.objects.ready()
+        .filter(backend_name="default")
+        .order_by("enqueued_at")
+        .values_list("task_path", flat=True)
+    )
+
+
 class WorkerThread(threading.Thread):
     """The database worker's loop in a daemon thread of this process, so that the demo needs
     no second terminal. Signals stay with the server (the worker's own handlers are for a

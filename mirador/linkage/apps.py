@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 def _arrival_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """A return registered with consent to tracing and matching (or given that consent when
-    a contingency registration is completed) is matched in the background, once the
-    registration commits: linkage reads the returns app, never the other way round."""
+    a contingency registration is completed) is matched in the background, queued with the
+    registration: linkage reads the returns app, never the other way round."""
     update_fields = kwargs.get("update_fields") or ()
     if not instance.consent_tracing or kwargs.get("raw"):
         return

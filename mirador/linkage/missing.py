@@ -401,9 +401,11 @@ def _repeat_return_pairs(*, arrival: Arrival) -> int:
 
 
 def match_on_commit(task: Any, record_id: uuid.UUID) -> None:
-    """Queue a matching task once the transaction that wrote the record commits, so that
-    the registering request never waits for it and a rolled-back record is never matched."""
-    transaction.on_commit(lambda: task.enqueue(str(record_id)))
+    """Queue a matching task in the transaction that writes the record, for when it commits.
+    The tasks' database backend stores the task beside the record: the worker sees it only once
+    the record is committed, a rolled-back record leaves no task, and a process stopped between
+    the commit and the queueing loses none (the registering request never waits for it)."""
+    task.enqueue(str(record_id))
 
 
 # --- Reports: services and selectors ---------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from mirador.consular import matching, services
 from mirador.consular.tests.conftest import Consular
-from mirador.flows.tasks import run_pending_tasks
+from mirador.flows.tasks import run_pending_tasks, waiting_tasks
 from mirador.linkage import missing
 from mirador.linkage.models import MatchAlert, MissingPersonReport, ReviewPair, ReviewSource
 from mirador.people.models import Consent, ConsentPurpose
@@ -49,22 +49,22 @@ def file_report(consular: Consular) -> MissingPersonReport:
     )
 
 
-def open_and_match(consular: Consular, capture: Any, **fields: Any) -> tuple[Any, list[ReviewPair]]:
-    with capture(execute=True) as queued:
-        case = consular.open(person=SOUGHT, **fields)
-    assert len(queued) == 1  # the request only queued the work
+def open_and_match(consular: Consular, **fields: Any) -> tuple[Any, list[ReviewPair]]:
+    case = consular.open(person=SOUGHT, **fields)
+    # The request only queued the work.
+    assert waiting_tasks() == ["mirador.consular.tasks.consular_case_match_task"]
     run_pending_tasks()
     return case, list(ReviewPair.objects.all())
 
 
 def test_a_case_whose_person_matches_an_open_report_makes_a_pair_and_an_alert(
-    consular: Consular, django_capture_on_commit_callbacks: Any
+    consular: Consular,
 ) -> None:
     report = file_report(consular)
     run_pending_tasks()
     assert not ReviewPair.objects.exists()
 
-    case, pairs = open_and_match(consular, django_capture_on_commit_callbacks)
+    case, pairs = open_and_match(consular)
 
     (pair,) = pairs
     assert pair.source == ReviewSource.MISSING_PERSON
@@ -82,28 +82,22 @@ def test_a_case_whose_person_matches_an_open_report_makes_a_pair_and_an_alert(
 
 @pytest.mark.parametrize("consent", [False, None])
 def test_without_the_persons_consent_nothing_is_matched(
-    consular: Consular, django_capture_on_commit_callbacks: Any, consent: bool | None
+    consular: Consular, consent: bool | None
 ) -> None:
     file_report(consular)
     run_pending_tasks()
 
-    case, pairs = open_and_match(
-        consular, django_capture_on_commit_callbacks, consent_tracing=consent
-    )
+    case, pairs = open_and_match(consular, consent_tracing=consent)
 
     assert pairs == []
     assert matching.case_persons(country_id="HN", ids=[case.person_id]) == []
 
 
-def test_a_deceased_national_is_matched_unless_a_refusal_is_recorded(
-    consular: Consular, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_deceased_national_is_matched_unless_a_refusal_is_recorded(consular: Consular) -> None:
     file_report(consular)
     run_pending_tasks()
 
-    case, pairs = open_and_match(
-        consular, django_capture_on_commit_callbacks, case_type="death", consent_tracing=None
-    )
+    case, pairs = open_and_match(consular, case_type="death", consent_tracing=None)
     assert len(pairs) == 1
 
     Consent.objects.create(
@@ -113,14 +107,12 @@ def test_a_deceased_national_is_matched_unless_a_refusal_is_recorded(
 
 
 def test_an_enquiry_about_a_missing_relative_and_a_closed_case_are_not_matched(
-    consular: Consular, django_capture_on_commit_callbacks: Any
+    consular: Consular,
 ) -> None:
     file_report(consular)
     run_pending_tasks()
 
-    enquiry, pairs = open_and_match(
-        consular, django_capture_on_commit_callbacks, case_type="missing-relative"
-    )
+    enquiry, pairs = open_and_match(consular, case_type="missing-relative")
     assert pairs == []
     detention = consular.open(person_id=enquiry.person_id, case_type="detention")
     services.case_status_set(
@@ -132,14 +124,11 @@ def test_an_enquiry_about_a_missing_relative_and_a_closed_case_are_not_matched(
     assert matching.case_persons(country_id="HN") == []
 
 
-def test_a_new_report_searches_the_open_cases(
-    consular: Consular, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_new_report_searches_the_open_cases(consular: Consular) -> None:
     case = consular.open(person=SOUGHT)
     run_pending_tasks()  # no report yet: nothing to match
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report = file_report(consular)
+    report = file_report(consular)
     run_pending_tasks()
 
     pair = ReviewPair.objects.get()
@@ -148,7 +137,7 @@ def test_a_new_report_searches_the_open_cases(
 
 
 def test_a_childs_consent_recorded_later_by_protection_starts_the_matching(
-    consular: Consular, django_capture_on_commit_callbacks: Any
+    consular: Consular,
 ) -> None:
     report = missing.missing_report_file(
         actor=consular.users["protection.hn"],
@@ -167,19 +156,17 @@ def test_a_childs_consent_recorded_later_by_protection_starts_the_matching(
         sex="M",
     )
     # The consular officer may not record a child's consent: nothing is matched yet.
-    with django_capture_on_commit_callbacks(execute=True):
-        case = consular.open(person=child, case_type="unaccompanied-child")
+    case = consular.open(person=child, case_type="unaccompanied-child")
     run_pending_tasks()
     assert not ReviewPair.objects.exists()
     assert not Consent.objects.filter(person_id=case.person_id).exists()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        consent_record(
-            actor=consular.users["protection.hn"],
-            person=case.person,
-            purpose=ConsentPurpose.TRACING_MATCHING,
-            granted=True,
-        )
+    consent_record(
+        actor=consular.users["protection.hn"],
+        person=case.person,
+        purpose=ConsentPurpose.TRACING_MATCHING,
+        granted=True,
+    )
     run_pending_tasks()
 
     pair = ReviewPair.objects.get()

@@ -9,11 +9,12 @@ import datetime
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from mirador.core.errors import PermissionDeniedError, ValidationFailedError
 from mirador.core.models import AuditAction, AuditEntry
-from mirador.flows.tasks import run_pending_tasks
+from mirador.flows.tasks import run_pending_tasks, waiting_tasks
 from mirador.linkage import missing, review
 from mirador.linkage.models import (
     MatchAlert,
@@ -48,17 +49,15 @@ def file_report(world: Identification, **fields: Any) -> MissingPersonReport:
 
 
 def test_a_report_is_matched_by_a_later_return_and_its_officer_is_alerted(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        report = file_report(world)
+    report = file_report(world)
     run_pending_tasks()  # the report's own search: nobody has returned yet
     assert not ReviewPair.objects.exists()
 
-    with django_capture_on_commit_callbacks(execute=True) as queued:
-        arrival = world.arrival(identity("Jose", "Hernandez Lopez", birth=(1995, 4, 2)))
+    arrival = world.arrival(identity("Jose", "Hernandez Lopez", birth=(1995, 4, 2)))
     # Registering only queued the matching; nothing was matched in the request.
-    assert len(queued) == 1
+    assert waiting_tasks() == ["mirador.linkage.tasks.arrival_match_task"]
     assert not ReviewPair.objects.exists()
     run_pending_tasks()
 
@@ -84,11 +83,10 @@ def test_a_report_is_matched_by_a_later_return_and_its_officer_is_alerted(
 
 
 def test_accepting_the_match_closes_the_alert_and_marks_the_report_found(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
     report = file_report(world)
-    with django_capture_on_commit_callbacks(execute=True):
-        world.arrival(identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)))
+    world.arrival(identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)))
     run_pending_tasks()
     consular = world.users["consular.hn"]
     (view,) = review.review_queue(user=consular, source=ReviewSource.MISSING_PERSON).pairs
@@ -102,31 +100,26 @@ def test_accepting_the_match_closes_the_alert_and_marks_the_report_found(
     assert review.review_queue(user=world.users["officer.hn"]).total == 0
 
 
-def test_no_matching_without_the_returnees_consent_to_tracing(
-    world: Identification, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_no_matching_without_the_returnees_consent_to_tracing(world: Identification) -> None:
     file_report(world)
-    with django_capture_on_commit_callbacks(execute=True) as queued:
-        world.arrival(
-            identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)),
-            consent_tracing=False,
-        )
+    run_pending_tasks()  # the report's own search
+    world.arrival(
+        identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)),
+        consent_tracing=False,
+    )
+    assert waiting_tasks() == []  # not even queued
     run_pending_tasks()
 
-    assert queued == []  # not even queued
     assert not ReviewPair.objects.exists()
     assert missing.arrival_match(arrival_id=world.centre.arrivals.get().pk) == "no-consent"
 
 
-def test_a_reported_person_who_refused_tracing_is_not_searched_for(
-    world: Identification, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_reported_person_who_refused_tracing_is_not_searched_for(world: Identification) -> None:
     report = file_report(world)
     Consent.objects.create(
         person=report.person, purpose=ConsentPurpose.TRACING_MATCHING, granted=False
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        world.arrival(identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)))
+    world.arrival(identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)))
     run_pending_tasks()
 
     assert not ReviewPair.objects.exists()
@@ -134,37 +127,35 @@ def test_a_reported_person_who_refused_tracing_is_not_searched_for(
 
 
 def test_a_new_report_finds_an_earlier_return_and_an_unidentified_person(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
     arrival = world.arrival(
         identity("Maria Fernanda", "Reyes", "Cruz", birth=(2001, 9, 14), sex="F")
     )
     protection = world.users["protection.hn"]
-    with django_capture_on_commit_callbacks(execute=True):
-        unidentified = missing.unidentified_record(
-            actor=protection,
-            reference="SEMEFO-2026-118",
-            condition="deceased",
-            found_on=timezone.localdate() - datetime.timedelta(days=20),
-            found_place="Altar, Sonora",
-            given_names="María F.",
-            first_surname="Reyes",
-            age_min=22,
-            age_max=30,
-            sex="F",
-        )
+    unidentified = missing.unidentified_record(
+        actor=protection,
+        reference="SEMEFO-2026-118",
+        condition="deceased",
+        found_on=timezone.localdate() - datetime.timedelta(days=20),
+        found_place="Altar, Sonora",
+        given_names="María F.",
+        first_surname="Reyes",
+        age_min=22,
+        age_max=30,
+        sex="F",
+    )
     run_pending_tasks()
     assert not ReviewPair.objects.exists()  # no report yet
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report = file_report(
-            world,
-            given_names="María Fernanda",
-            first_surname="Reyes",
-            second_surname="Cruz",
-            birth_year=2001,
-            sex="F",
-        )
+    report = file_report(
+        world,
+        given_names="María Fernanda",
+        first_surname="Reyes",
+        second_surname="Cruz",
+        birth_year=2001,
+        sex="F",
+    )
     run_pending_tasks()
 
     paired = {RecordRef.of(record) for record in (arrival.person, unidentified)}
@@ -176,23 +167,22 @@ def test_a_new_report_finds_an_earlier_return_and_an_unidentified_person(
 
 
 def test_an_unidentified_person_whose_estimated_age_does_not_fit_is_not_proposed(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
     file_report(world, birth_year=1995)
-    with django_capture_on_commit_callbacks(execute=True):
-        missing.unidentified_record(
-            actor=world.users["protection.hn"],
-            reference="SEMEFO-2026-119",
-            condition="deceased",
-            found_on=timezone.localdate(),
-            found_place="Altar, Sonora",
-            given_names="José Luis",
-            first_surname="Hernández",
-            second_surname="López",
-            age_min=50,
-            age_max=60,
-            sex="M",
-        )
+    missing.unidentified_record(
+        actor=world.users["protection.hn"],
+        reference="SEMEFO-2026-119",
+        condition="deceased",
+        found_on=timezone.localdate(),
+        found_place="Altar, Sonora",
+        given_names="José Luis",
+        first_surname="Hernández",
+        second_surname="López",
+        age_min=50,
+        age_max=60,
+        sex="M",
+    )
     run_pending_tasks()
 
     assert not ReviewPair.objects.exists()
@@ -243,7 +233,7 @@ def test_a_reception_officer_files_no_report(world: Identification) -> None:
 
 
 def test_a_child_is_matched_once_the_protection_officer_records_the_consent(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
     from mirador.people.services import consent_record
 
@@ -259,19 +249,17 @@ def test_a_child_is_matched_once_the_protection_officer_records_the_consent(
         reporter_relationship="parent",
     )
     assert report.person.is_child
-    with django_capture_on_commit_callbacks(execute=True):
-        arrival = world.arrival(identity("Yeferson", "Maradiaga", birth=(child_born, 6, 1)))
+    arrival = world.arrival(identity("Yeferson", "Maradiaga", birth=(child_born, 6, 1)))
     run_pending_tasks()
     # The reception officer may not record a child's consent: nothing is matched yet.
     assert not ReviewPair.objects.exists()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        consent_record(
-            actor=protection,
-            person=arrival.person,
-            purpose=ConsentPurpose.TRACING_MATCHING,
-            granted=True,
-        )
+    consent_record(
+        actor=protection,
+        person=arrival.person,
+        purpose=ConsentPurpose.TRACING_MATCHING,
+        granted=True,
+    )
     run_pending_tasks()
 
     pair = ReviewPair.objects.get()
@@ -282,24 +270,23 @@ def test_a_child_is_matched_once_the_protection_officer_records_the_consent(
 
 
 def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_rejections(
-    world: Identification, django_capture_on_commit_callbacks: Any
+    world: Identification,
 ) -> None:
     import uuid
 
     from mirador.returns.services import arrival_register
 
     returnee = identity("Marvin Alexis", "Flores", "Cruz", birth=(1993, 7, 21))
-    with django_capture_on_commit_callbacks(execute=True):
-        first = world.arrival(returnee)
-        # The officer saw the earlier return among the candidates and said it is not him.
-        second = arrival_register(
-            actor=world.users["officer.hn"],
-            centre=world.centre,
-            idempotency_key=str(uuid.uuid4()),
-            identity=returnee,
-            rejected_candidates=[first.person],
-            consent_tracing=True,
-        )
+    first = world.arrival(returnee)
+    # The officer saw the earlier return among the candidates and said it is not him.
+    second = arrival_register(
+        actor=world.users["officer.hn"],
+        centre=world.centre,
+        idempotency_key=str(uuid.uuid4()),
+        identity=returnee,
+        rejected_candidates=[first.person],
+        consent_tracing=True,
+    )
     run_pending_tasks()
 
     kept = ReviewPair.objects.get()
@@ -310,8 +297,7 @@ def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_r
         world.users["officer.hn"],
     )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        third = world.arrival(returnee)  # registered as new again, nobody looked
+    third = world.arrival(returnee)  # registered as new again, nobody looked
     run_pending_tasks()
 
     pending = ReviewPair.objects.filter(status="pending")
@@ -320,3 +306,17 @@ def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_r
         frozenset((third.person_id, second.person_id)),
     }
     assert all(p.match_probability >= missing.REPEAT_RETURN_THRESHOLD for p in pending)
+
+
+def test_a_registration_rolled_back_leaves_no_matching_queued(world: Identification) -> None:
+    file_report(world)
+    run_pending_tasks()  # the report's own search
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        world.arrival(identity("José Luis", "Hernández", "López", birth=(1995, 4, 2)))
+        assert waiting_tasks() == ["mirador.linkage.tasks.arrival_match_task"]
+        raise RuntimeError("the request failed after registering")
+
+    assert waiting_tasks() == []
+    assert run_pending_tasks() == 0
+    assert not ReviewPair.objects.exists()

@@ -36,7 +36,6 @@ by sex, and subdivisions are left out to keep re-return cells large enough to pu
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -102,14 +101,12 @@ def return_history(
         .order_by("person_id", "arrived_at", "pk")
         .values_list("person_id", "arrived_at", "centre__time_zone", "returned_from_id", "is_minor")
     )
-    zones: dict[str, zoneinfo.ZoneInfo] = {}
     current: object = None
     days: list[ReturnDay] = []
     for person, arrived_at, zone, returned_from, is_minor in rows.iterator(chunk_size=5000):
-        # The day it was at the centre, as the centre's own figures count it.
-        if zone not in zones:
-            zones[zone] = time_zone_named(zone)
-        day = arrived_at.astimezone(zones[zone]).date()
+        # The day it was at the centre, as the centre's own figures count it (ZoneInfo keeps
+        # each zone it has built).
+        day = arrived_at.astimezone(time_zone_named(zone)).date()
         if day > as_of:
             continue
         if person != current:

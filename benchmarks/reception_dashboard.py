@@ -125,11 +125,21 @@ def set_up(*, arrivals: int) -> dict[str, Any]:
     from mirador.people.services import ContactData, DocumentData
     from mirador.returns.models import Arrival, ManifestPassenger
     from mirador.returns.services import (
+        CandidatesToDecideError,
         IdentityData,
         arrival_register,
         assistance_record,
         manifest_create,
     )
+
+    def register_new(**fields: Any) -> Arrival:
+        try:
+            return arrival_register(**fields)
+        except CandidatesToDecideError as error:
+            # A namesake drawn earlier: a different person, as the officer would say.
+            return arrival_register(
+                **fields, rejected_candidates=[c.person for c in error.candidates]
+            )
 
     centre = (
         ReceptionCentre.objects.filter(country_id=CENTRE_COUNTRY, kind="airport", is_active=True)
@@ -187,7 +197,7 @@ def set_up(*, arrivals: int) -> dict[str, Any]:
             for walkin, passenger in zip(rows, passengers[:registered_per_flight], strict=False):
                 if done >= from_manifests:
                     break
-                arrival = arrival_register(
+                arrival = register_new(
                     actor=officer,
                     centre=centre,
                     idempotency_key=f"bench-dashboard-{done:06d}",
@@ -208,7 +218,7 @@ def set_up(*, arrivals: int) -> dict[str, Any]:
                     assistance_record(actor=officer, arrival=arrival, kind="food")
         for walkin in people[: arrivals - done]:
             data = walkin.identity
-            arrival = arrival_register(
+            arrival = register_new(
                 actor=officer,
                 centre=centre,
                 idempotency_key=f"bench-dashboard-{done:06d}",

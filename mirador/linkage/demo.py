@@ -1,9 +1,11 @@
 """Demo identification work, loaded after the demo returns (mirador.returns.demo) and stored
 through the real services, so that it is validated, matched and audited like real work:
 
-- a few returnees registered again during a busy afternoon as if they were new (accents lost,
-  surnames swapped, day and month of birth swapped): the repeat-return search puts each of
-  them in the review queue beside the earlier record, with the model's reasons;
+- a few returnees registered again during a busy afternoon, in contingency mode (where the
+  desk searches no earlier return and leaves that to the review queue), as if they were new
+  (accents lost, surnames swapped, day and month of birth swapped), their registrations
+  completed later: the repeat-return search puts each of them in the review queue beside the
+  earlier record, with the model's reasons;
 - a family's report, received through the consulate in Tapachula, of a son who went missing on
   the way north, and who came back through San Pedro Sula in the last days: the matching finds
   his return, and the protection officer (the report's responsible officer) gets the alert.
@@ -26,7 +28,7 @@ from mirador.linkage import missing
 from mirador.linkage.models import MissingPersonReport, ReviewPair
 from mirador.people.models import Person
 from mirador.people.selectors import people_visible_to
-from mirador.returns.services import IdentityData, arrival_register
+from mirador.returns.services import IdentityData, arrival_complete, arrival_register
 
 RECEPTION_OFFICER = "officer.hn"
 TRACING_OFFICER = "protection.hn"
@@ -120,7 +122,9 @@ def linkage_demo_load(*, today: datetime.date | None = None) -> LinkageDemoResul
             returned_from=last.returned_from if last else None,
             consent_follow_up=True,
             consent_tracing=True,
+            contingency=True,
         )
+        arrival_complete(actor=officer, arrival=arrival)
         missing.arrival_match(arrival_id=arrival.pk)
 
     consulate = (

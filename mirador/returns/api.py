@@ -40,6 +40,7 @@ from mirador.returns.schemas import (
     CandidateRejectIn,
     CandidateSearchIn,
     CandidateSearchOut,
+    CandidatesToDecideOut,
     CapacityOut,
     CentreDayOut,
     CentreOut,
@@ -370,12 +371,23 @@ def _registered(user: Any, arrival: Arrival) -> dict[str, Any]:
     }
 
 
-@router.post("/arrivals", response={201: ArrivalRegisteredOut}, summary="Register an arrival")
+@router.post(
+    "/arrivals",
+    response={201: ArrivalRegisteredOut, 409: CandidatesToDecideOut},
+    summary="Register an arrival",
+)
 def arrival_register(request: HttpRequest, payload: ArrivalRegisterIn) -> Status[dict[str, Any]]:
     """From a manifest passenger (pre-filled), a walk-in (`identity`), or a confirmed
     repeat-return candidate (`confirmed_person_id`). Sending the same `idempotency_key`
     again returns the same arrival. A minor without an adult companion is flagged
-    unaccompanied and a protection alert raised at once."""
+    unaccompanied and a protection alert raised at once.
+
+    With consent to tracing (`consent_tracing`), a new person's earlier returns are searched
+    here: if any may be them and is not among `rejected_candidate_ids`, nothing is
+    registered and the answer is 409 with those candidates and the reasons each matched, for
+    the officer to confirm one or reject them all in a second request. Searching first
+    (`/candidates/search`) is not needed; the candidates it showed are rejected by naming
+    them."""
     user = request_user(request)
     # One transaction for the whole request, its audit entries (the candidates read, the
     # registration, the arrival read back) in one INSERT and one commit; a refusal is still
@@ -419,27 +431,41 @@ def arrival_register(request: HttpRequest, payload: ArrivalRegisterIn) -> Status
                 is_child=data.is_child,
                 documents=[DocumentData(**document.dict()) for document in data.documents],
             )
-        arrival = services.arrival_register(
-            actor=user,
-            centre=centre,
-            idempotency_key=payload.idempotency_key,
-            arrived_at=payload.arrived_at,
-            manifest_passenger=passenger,
-            identity=identity,
-            confirmed_person=confirmed,
-            candidate_reasons=payload.candidate_reasons,
-            rejected_candidates=rejected,
-            returned_from=country_from_code(payload.returned_from, field="returned_from"),
-            means=payload.means,
-            home_subdivision=subdivision_from_code(payload.home_subdivision),
-            time_abroad=payload.time_abroad,
-            migration_reasons=list(payload.migration_reasons),
-            travelling_with=companion,
-            relationship=payload.relationship,
-            consent_follow_up=payload.consent_follow_up,
-            consent_tracing=payload.consent_tracing,
-            contacts=[ContactData(**contact.dict()) for contact in payload.contacts],
-        )
+        try:
+            arrival = services.arrival_register(
+                actor=user,
+                centre=centre,
+                idempotency_key=payload.idempotency_key,
+                arrived_at=payload.arrived_at,
+                manifest_passenger=passenger,
+                identity=identity,
+                confirmed_person=confirmed,
+                candidate_reasons=payload.candidate_reasons,
+                rejected_candidates=rejected,
+                returned_from=country_from_code(payload.returned_from, field="returned_from"),
+                means=payload.means,
+                home_subdivision=subdivision_from_code(payload.home_subdivision),
+                time_abroad=payload.time_abroad,
+                migration_reasons=list(payload.migration_reasons),
+                travelling_with=companion,
+                relationship=payload.relationship,
+                consent_follow_up=payload.consent_follow_up,
+                consent_tracing=payload.consent_tracing,
+                contacts=[ContactData(**contact.dict()) for contact in payload.contacts],
+            )
+        except services.CandidatesToDecideError as error:
+            # Answered, not raised: the block then ends normally and keeps the audit
+            # entries of the candidates shown.
+            return Status(
+                409,
+                {
+                    "error": {
+                        "code": error.code,
+                        "message": error.message,
+                        "details": {"candidates": error.candidates},
+                    }
+                },
+            )
         registered = _registered(user, arrival)
     return Status(201, registered)
 

@@ -293,6 +293,24 @@ class CandidateSearchOut(Schema):
     candidates: list[CandidateOut]
 
 
+class CandidatesToDecideDetails(Schema):
+    candidates: list[CandidateOut]
+
+
+class CandidatesToDecideError(Schema):
+    code: str = Field(description='"candidates_to_decide"')
+    message: str
+    details: CandidatesToDecideDetails
+
+
+class CandidatesToDecideOut(Schema):
+    """A registration of a new person refused until the officer decides on the earlier
+    returns that may be them: register again confirming one (`confirmed_person_id`) or
+    rejecting them all (`rejected_candidate_ids`)."""
+
+    error: CandidatesToDecideError
+
+
 class CandidateSearchIn(Schema):
     identity: IdentityIn
     consent_tracing: bool = Field(

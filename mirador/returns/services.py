@@ -90,6 +90,7 @@ from mirador.returns.models import (
 
 if TYPE_CHECKING:
     from mirador.accounts.models import User
+    from mirador.returns.selectors import Candidate
 
 MANIFEST_OBJECT_TYPE = "returns.Manifest"
 ARRIVAL_OBJECT_TYPE = "returns.Arrival"
@@ -106,6 +107,7 @@ UNKNOWN_REASON = _("Unknown reason for migrating: %(value)s.")
 COMPANION_OTHER_CENTRE = _("The companion arrived at another centre.")
 ALREADY_COMPLETE = _("This arrival is already complete.")
 ARRIVAL_IN_FUTURE = _("The arrival time is in the future.")
+CANDIDATES_TO_DECIDE = _("Earlier returns may be this person: confirm one or choose none.")
 
 
 # What a child is to the companion who has them in care: their parent's child, their
@@ -130,6 +132,23 @@ class PassengerAlreadyRegisteredError(ApplicationError):
     code = "passenger_already_registered"
     http_status = 409
     default_message = PASSENGER_ALREADY_REGISTERED
+
+
+class CandidatesToDecideError(ApplicationError):
+    """Earlier returns may be the person about to be registered as new, and the officer has
+    not decided on them: confirming one (the arrival joins that history) or rejecting them
+    all is the officer's decision, which registration never skips. `candidates` are the
+    search's (returns.selectors.Candidate), to be shown; their reads are audited in an
+    `audit_batch`, so a caller inside `audited_atomic` answers with them rather than letting
+    the error end its block, which would drop those entries."""
+
+    code = "candidates_to_decide"
+    http_status = 409
+    default_message = CANDIDATES_TO_DECIDE
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        super().__init__()
+        self.candidates = list(candidates)
 
 
 class ArrivalCompleteError(ApplicationError):
@@ -489,6 +508,26 @@ def _existing_replay(*, actor: User, idempotency_key: str) -> Arrival | None:
     return existing
 
 
+def _require_candidates_decided(
+    *, actor: User, identity: IdentityData, rejected: Sequence[Person]
+) -> None:
+    """A new person who consented to tracing is registered only once every earlier return
+    that may be them has been decided on (here: rejected), whatever the client asked before:
+    a registration that skipped the search, or whose search is out of date, would otherwise
+    split one person's history in two."""
+    # Imported here: the selectors build on this module's identity helpers.
+    from mirador.returns.selectors import repeat_candidates
+
+    if not permissions.can_read_personal_data(actor):
+        return  # who may not read persons is shown no candidates to decide on
+    search = repeat_candidates(
+        user=actor, identity=_identity_for_matching(identity), consent_tracing=True
+    )
+    decided = {person.pk for person in rejected}
+    if any(candidate.person.pk not in decided for candidate in search.candidates):
+        raise CandidatesToDecideError(search.candidates)
+
+
 def _is_minor(identity: IdentityData | None, person: Person, on: datetime.date) -> bool:
     age = youngest_possible_age(
         year=person.birth_year, month=person.birth_month, day=person.birth_day, on=on
@@ -592,6 +631,8 @@ def arrival_register(
         raise fields_error({"means": _("Unknown means of transport.")})
     if identity is None and manifest_passenger is not None:
         identity = _identity_from_passenger(manifest_passenger)
+    if consent_tracing and confirmed_person is None and identity is not None and not contingency:
+        _require_candidates_decided(actor=actor, identity=identity, rejected=rejected_candidates)
 
     try:
         # The registration's audit entries (person, consents, arrival, alert) are written in

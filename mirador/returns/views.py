@@ -413,14 +413,19 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
         )
         if request.POST.get("action") == "register" and unseen_candidates:
             form.is_valid()
-            form.add_error(
-                None, _("Earlier returns may be this person: confirm one or choose none.")
-            )
+            form.add_error(None, str(services.CANDIDATES_TO_DECIDE))
         elif request.POST.get("action") == "register" and form.is_valid():
             try:
                 arrival = _register(user, centre, passenger, form, shown)
             except (NotFoundError, PermissionDeniedError):
                 raise Http404 from None
+            except services.CandidatesToDecideError as error:
+                # Found since the form was shown (a record registered meanwhile): shown now,
+                # for the officer to decide on.
+                search = selectors.CandidateSearch(searched=True, candidates=error.candidates)
+                form = ArrivalForm(request.POST, candidates=error.candidates, **form_kwargs)
+                form.is_valid()
+                form.add_error(None, error.message)
             except ApplicationError as error:
                 _add_service_errors(form, error)
             else:

@@ -274,7 +274,11 @@ def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_r
 ) -> None:
     import uuid
 
-    from mirador.returns.services import arrival_register
+    from mirador.returns.services import (
+        arrival_complete,
+        arrival_register,
+        arrival_register_contingency,
+    )
 
     returnee = identity("Marvin Alexis", "Flores", "Cruz", birth=(1993, 7, 21))
     first = world.arrival(returnee)
@@ -297,7 +301,18 @@ def test_the_repeat_return_search_queues_new_duplicates_and_keeps_the_officers_r
         world.users["officer.hn"],
     )
 
-    third = world.arrival(returnee)  # registered as new again, nobody looked
+    # Registered as new again in contingency mode, where no earlier return is searched, and
+    # given consent to tracing when the registration was completed: nobody looked.
+    third = arrival_register_contingency(
+        actor=world.users["officer.hn"],
+        centre=world.centre,
+        idempotency_key=str(uuid.uuid4()),
+        given_names=returnee.given_names,
+        first_surname=returnee.first_surname,
+        sex=returnee.sex,
+        birth_year=returnee.birth_year,
+    )
+    arrival_complete(actor=world.users["officer.hn"], arrival=third, consent_tracing=True)
     run_pending_tasks()
 
     pending = ReviewPair.objects.filter(status="pending")

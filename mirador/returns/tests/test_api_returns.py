@@ -16,12 +16,23 @@ from django.test.utils import CaptureQueriesContext
 
 from mirador.accounts.models import User
 from mirador.core.models import AuditAction, AuditEntry, ReceptionCentre
+from mirador.people.models import Person
 from mirador.returns.models import Arrival, Manifest, ProtectionAlert
 from mirador.returns.tests.conftest import csv_bytes, passenger, today_at
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/returns"
+WALK_IN = {
+    "given_names": "Édgar Josué",
+    "first_surname": "Maradiaga",
+    "second_surname": "Cruz",
+    "birth_year": 1994,
+    "birth_month": 6,
+    "birth_day": 2,
+    "sex": "M",
+    "nationality": "HN",
+}
 
 
 def _post(client: Client, path: str, payload: dict[str, Any]) -> Any:
@@ -281,16 +292,7 @@ def test_a_walk_in_is_searched_among_earlier_returns_by_the_identity_given(
     users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
 ) -> None:
     client = client_for(users["officer.hn"])
-    identity = {
-        "given_names": "Édgar Josué",
-        "first_surname": "Maradiaga",
-        "second_surname": "Cruz",
-        "birth_year": 1994,
-        "birth_month": 6,
-        "birth_day": 2,
-        "sex": "M",
-        "nationality": "HN",
-    }
+    identity = WALK_IN
     earlier = _post(
         client,
         "/arrivals",
@@ -312,6 +314,100 @@ def test_a_walk_in_is_searched_among_earlier_returns_by_the_identity_given(
     assert all(reason["label"] for reason in candidate["reasons"])
     refused = _post(client, "/candidates/search", {"identity": again})
     assert refused.json()["searched"] is False
+
+
+def _walk_in(airport_hn: ReceptionCentre, key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "centre_id": str(airport_hn.pk),
+        "idempotency_key": key,
+        "identity": WALK_IN,
+        "consent_tracing": True,
+        **extra,
+    }
+
+
+def test_a_new_person_is_not_registered_while_earlier_returns_that_may_be_them_are_undecided(
+    users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(users["officer.hn"])
+    earlier = _post(client, "/arrivals", _walk_in(airport_hn, "first-time")).json()
+    earlier_person = earlier["arrival"]["person"]["id"]
+    persons_before = Person.objects.count()
+
+    # Registered as new without searching first: refused, with the candidate and its reasons.
+    refused = _post(client, "/arrivals", _walk_in(airport_hn, "second-time"))
+
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "candidates_to_decide"
+    (candidate,) = error["details"]["candidates"]
+    assert candidate["person"]["id"] == earlier_person
+    assert "same-birth-date" in [reason["code"] for reason in candidate["reasons"]]
+    assert Person.objects.count() == persons_before
+    assert not Arrival.objects.filter(idempotency_key="second-time").exists()
+    # The candidate was shown: their read is on record although nothing was registered.
+    assert AuditEntry.objects.filter(
+        object_id=earlier_person, details__via="repeat-return candidates"
+    ).exists()
+
+    # The officer says it is someone else: a new person, the rejection recorded.
+    rejected = _post(
+        client,
+        "/arrivals",
+        _walk_in(airport_hn, "second-time", rejected_candidate_ids=[earlier_person]),
+    )
+    assert rejected.status_code == 201
+    second = Arrival.objects.get(pk=rejected.json()["id"])
+    assert str(second.person_id) != earlier_person
+    assert list(second.decisions.values_list("decision", flat=True)) == ["rejected"]
+
+    # A third registration must decide on both earlier persons, not only the one it names.
+    partly = _post(
+        client,
+        "/arrivals",
+        _walk_in(airport_hn, "third-time", rejected_candidate_ids=[earlier_person]),
+    )
+    assert partly.status_code == 409, partly.content
+    assert {c["person"]["id"] for c in partly.json()["error"]["details"]["candidates"]} == {
+        earlier_person,
+        str(second.person_id),
+    }
+    confirmed = _post(
+        client,
+        "/arrivals",
+        {
+            "centre_id": str(airport_hn.pk),
+            "idempotency_key": "third-time",
+            "confirmed_person_id": earlier_person,
+            "rejected_candidate_ids": [str(second.person_id)],
+            "consent_tracing": True,
+        },
+    )
+    assert confirmed.status_code == 201
+    assert confirmed.json()["arrival"]["person"]["id"] == earlier_person
+
+
+def test_a_registration_sent_again_is_not_refused_for_the_person_it_registered(
+    users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(users["officer.hn"])
+    first = _post(client, "/arrivals", _walk_in(airport_hn, "double-click"))
+
+    again = _post(client, "/arrivals", _walk_in(airport_hn, "double-click"))
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_without_consent_to_tracing_a_new_person_is_registered_without_a_search(
+    users: dict[str, User], airport_hn: ReceptionCentre, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(users["officer.hn"])
+    _post(client, "/arrivals", _walk_in(airport_hn, "with-consent"))
+
+    response = _post(client, "/arrivals", _walk_in(airport_hn, "no-consent", consent_tracing=False))
+
+    assert response.status_code == 201
 
 
 def test_a_registration_in_one_transaction_writes_its_audit_entries_in_one_insert(

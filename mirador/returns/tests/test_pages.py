@@ -289,6 +289,38 @@ def test_a_repeat_returnee_is_found_and_confirmed_before_registering(
     assert list(Arrival.objects.values_list("person_id", flat=True)) == [earlier.person_id] * 2
 
 
+def test_a_candidate_registered_after_the_search_is_shown_before_registering(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    client = client_for(users["officer.hn"])
+    # The officer searched and was shown no candidate; meanwhile another desk registered
+    # the same person.
+    earlier = arrival_register(
+        actor=users["officer.hn"],
+        centre=airport_hn,
+        idempotency_key="other-desk",
+        identity=IdentityData(
+            given_names="Ana Lucía",
+            first_surname="Reyes",
+            second_surname="Mejía",
+            birth_year=1990,
+            birth_month=4,
+            sex="F",
+            nationality="HN",
+        ),
+        consent_tracing=True,
+    )
+
+    response = client.post(
+        _register_url(airport_hn), _form_data(consent_tracing="on", candidates_searched="1")
+    )
+
+    assert response.status_code == 200
+    assert [c.person.pk for c in response.context["search"].candidates] == [earlier.person_id]
+    assert "confirm one or choose none" in response.content.decode()
+    assert Arrival.objects.count() == 1
+
+
 def test_the_candidates_area_refreshes_through_htmx(
     users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
 ) -> None:

@@ -507,6 +507,11 @@ def test_every_returns_endpoint_is_in_the_openapi_schema(
         "/api/v1/returns/candidates/search",
     ):
         assert path in paths
+    # A client learns from the schema that a registration may answer with candidates.
+    answers = paths["/api/v1/returns/arrivals"]["post"]["responses"]
+    assert set(answers) >= {"201", "409"}
+    refusal = answers["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert refusal.endswith("/CandidatesToDecideOut")
 
 
 def test_the_expected_list_costs_the_same_queries_for_any_number_of_passengers(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING
 
 from ninja import Field, Schema
 
 from mirador.people.schemas import ContactIn, DocumentIn
-from mirador.returns.matching import REASON_LABELS
 from mirador.returns.models import (
     AssistanceKind,
     ManifestKind,
@@ -17,6 +17,9 @@ from mirador.returns.models import (
     MigrationReason,
     TimeAbroad,
 )
+
+if TYPE_CHECKING:
+    from mirador.returns.selectors import Candidate
 
 
 class CentreOut(Schema):
@@ -280,10 +283,10 @@ class CandidateOut(Schema):
     last_arrived_at: datetime.datetime | None
 
     @staticmethod
-    def resolve_reasons(obj: object) -> list[dict[str, str]]:
+    def resolve_reasons(obj: Candidate) -> list[dict[str, str]]:
         return [
-            {"code": code, "label": str(REASON_LABELS.get(code, code))}
-            for code in obj.reasons  # type: ignore[attr-defined]
+            {"code": code, "label": label}
+            for code, label in zip(obj.reasons, obj.reason_labels, strict=True)
         ]
 
 

@@ -52,7 +52,13 @@ from mirador.people.selectors import (
     identity_fields_visible_to,
     people_visible_to,
 )
-from mirador.returns.matching import Identity, blocking_keys, match_reasons, match_score
+from mirador.returns.matching import (
+    REASON_LABELS,
+    Identity,
+    blocking_keys,
+    match_reasons,
+    match_score,
+)
 from mirador.returns.models import (
     AlertStatus,
     Arrival,
@@ -427,9 +433,14 @@ def protection_alert_get(*, user: AnyUser | None, alert_id: uuid.UUID | str) -> 
 @dataclass(frozen=True)
 class Candidate:
     person: Person
-    reasons: list[str]
+    reasons: list[str]  # codes (returns.matching.REASON_*)
     earlier_arrivals: int
     last_arrived_at: datetime.datetime | None
+
+    @property
+    def reason_labels(self) -> list[str]:
+        """The reasons as the officer reads them, in the active language."""
+        return [str(REASON_LABELS.get(code, code)) for code in self.reasons]
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,24 @@ def test_a_repeat_returnee_is_found_and_confirmed_before_registering(
     assert list(Arrival.objects.values_list("person_id", flat=True)) == [earlier.person_id] * 2
 
 
+def test_the_reasons_a_candidate_matched_are_shown_in_the_officers_language(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    officer = users["officer.hn"]
+    client = client_for(officer)
+    identity = {"document_kind": "passport", "document_number": "F8812347"}
+    client.post(_register_url(airport_hn), _form_data(consent_tracing="on", **identity))
+    officer.preferred_language = "es"
+    officer.save(update_fields=["preferred_language"])
+    client.cookies["django_language"] = "es"
+
+    shown = client.post(_register_url(airport_hn), _form_data(consent_tracing="on", **identity))
+
+    label = shown.content.decode().split('for="candidate-1">')[1].split("</label>")[0]
+    assert "Mismo número de documento" in label
+    assert "same-document" not in label  # the code, which an officer cannot read
+
+
 def test_a_candidate_registered_after_the_search_is_shown_before_registering(
     users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
 ) -> None:

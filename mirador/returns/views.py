@@ -295,6 +295,7 @@ def _register(
     passenger: ManifestPassenger | None,
     form: ArrivalForm,
     shown_candidates: list[str],
+    search: selectors.CandidateSearch | None,
 ) -> Arrival:
     data = form.cleaned_data
     if form.contingency:
@@ -321,6 +322,7 @@ def _register(
         )
     confirmed = None
     rejected = []
+    reasons: list[str] = []
     if data["consent_tracing"]:
         chosen = data.get("confirmed_person") or ""
         for person_id in shown_candidates:
@@ -329,6 +331,10 @@ def _register(
                 confirmed = person
             else:
                 rejected.append(person)
+        # The reasons the officer was shown for the one confirmed, kept with the decision.
+        # The form offers only candidates of this search, so the chosen one is among them.
+        candidates = search.candidates if search else []
+        reasons = next((c.reasons for c in candidates if str(c.person.pk) == chosen), [])
     identity = services.IdentityData(
         given_names=data["given_names"],
         first_surname=data["first_surname"],
@@ -348,6 +354,7 @@ def _register(
         manifest_passenger=passenger,
         identity=None if confirmed is not None else identity,
         confirmed_person=confirmed,
+        candidate_reasons=reasons if confirmed is not None else (),
         rejected_candidates=rejected,
         returned_from=data["returned_from"],
         means=data["means"] or None,
@@ -416,7 +423,7 @@ def arrival_new(request: HttpRequest, centre_id: uuid.UUID) -> HttpResponse:
             form.add_error(None, str(services.CANDIDATES_TO_DECIDE))
         elif request.POST.get("action") == "register" and form.is_valid():
             try:
-                arrival = _register(user, centre, passenger, form, shown)
+                arrival = _register(user, centre, passenger, form, shown, search)
             except (NotFoundError, PermissionDeniedError):
                 raise Http404 from None
             except services.CandidatesToDecideError as error:

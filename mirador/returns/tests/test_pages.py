@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from mirador.accounts.models import User
 from mirador.core.models import ReceptionCentre
-from mirador.returns.models import Arrival, AssistanceGiven, Manifest, ProtectionAlert
+from mirador.returns.models import (
+    Arrival,
+    AssistanceGiven,
+    CandidateDecision,
+    Manifest,
+    ProtectionAlert,
+)
 from mirador.returns.services import IdentityData, arrival_register
 from mirador.returns.tests.conftest import passenger, today_at
 from mirador.screening.services import screening_record
@@ -287,6 +293,10 @@ def test_a_repeat_returnee_is_found_and_confirmed_before_registering(
     )
     assert confirmed.status_code == 302
     assert list(Arrival.objects.values_list("person_id", flat=True)) == [earlier.person_id] * 2
+    # The decision keeps the reasons the officer was shown.
+    decision = CandidateDecision.objects.get(decision=CandidateDecision.CONFIRMED)
+    assert decision.candidate_id == earlier.person_id
+    assert decision.reasons == candidates[0].reasons and "same-document" in decision.reasons
 
 
 def test_the_reasons_a_candidate_matched_are_shown_in_the_officers_language(

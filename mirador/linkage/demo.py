@@ -28,6 +28,7 @@ from mirador.linkage import missing
 from mirador.linkage.models import MissingPersonReport, ReviewPair
 from mirador.people.models import Person
 from mirador.people.selectors import people_visible_to
+from mirador.returns.models import Arrival
 from mirador.returns.services import IdentityData, arrival_complete, arrival_register
 
 RECEPTION_OFFICER = "officer.hn"
@@ -113,16 +114,22 @@ def linkage_demo_load(*, today: datetime.date | None = None) -> LinkageDemoResul
     now = timezone.now()
     for index, person in enumerate(again):
         last = person.arrivals.order_by("-arrived_at").first()
+        arrived_at = now - datetime.timedelta(hours=5, minutes=7 * index)
         arrival = arrival_register(
             actor=officer,
             centre=airport,
             idempotency_key=f"demo-again-{index:02d}",
-            arrived_at=now - datetime.timedelta(hours=5, minutes=7 * index),
+            arrived_at=arrived_at,
             identity=_registered_again(person, index),
             returned_from=last.returned_from if last else None,
             consent_follow_up=True,
             consent_tracing=True,
             contingency=True,
+        )
+        # Registered in minutes that afternoon (the service stamps the moment the demo
+        # runs), completed now.
+        Arrival.objects.filter(pk=arrival.pk).update(
+            registered_at=arrived_at + datetime.timedelta(minutes=12)
         )
         arrival_complete(actor=officer, arrival=arrival)
         missing.arrival_match(arrival_id=arrival.pk)

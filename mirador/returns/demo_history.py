@@ -20,6 +20,7 @@ from django.utils import timezone
 from mirador.accounts.models import User
 from mirador.core.models import Country, ReceptionCentre
 from mirador.people.selectors import people_visible_to
+from mirador.returns.models import Arrival
 from mirador.returns.services import arrival_register
 
 HISTORY_SEED = 2015  # the year of the Declaration's commitment to monitor reintegration
@@ -53,6 +54,8 @@ def returns_history_demo_load(
     today: datetime.date,
 ) -> HistoryDemoResult:
     rng = random.Random(HISTORY_SEED)
+    # Its own generator, so that the returns drawn stay those of earlier demos.
+    registration_minutes = random.Random(HISTORY_SEED + 1)
     united_states = Country.objects.get(pk="US")
     mexico = Country.objects.get(pk="MX")
     registry = people_visible_to(user=officer).filter(
@@ -80,7 +83,7 @@ def returns_history_demo_load(
             arrived_at = timezone.make_aware(
                 datetime.datetime.combine(returned_on, datetime.time(rng.randint(7, 18)))
             )
-            arrival_register(
+            arrival = arrival_register(
                 actor=officer,
                 centre=airport if by_air else border,
                 idempotency_key=f"demo-history-{number:04d}-{index}",
@@ -88,6 +91,12 @@ def returns_history_demo_load(
                 confirmed_person=person,
                 returned_from=united_states if by_air else mexico,
                 means="air" if by_air else "land",
+            )
+            # Registered minutes after arriving, not when the demo ran (the service stamps
+            # that moment), or the centres' intake times would count days to register.
+            Arrival.objects.filter(pk=arrival.pk).update(
+                registered_at=arrived_at
+                + datetime.timedelta(minutes=registration_minutes.randint(6, 40))
             )
             arrivals += 1
     return HistoryDemoResult(persons=len(persons), arrivals=arrivals)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 import subprocess
@@ -300,6 +301,13 @@ def test_the_demo_fills_the_observatory_from_the_samples_the_guide_and_its_own_a
     }
     rolled_up = Observation.objects.filter(batch__source="mirador-returns")
     assert sum(rolled_up.values_list("value", flat=True)) == Arrival.objects.count() > 0
+    # The centres' intake times come from the arrivals: each of the demo's loaders (returns,
+    # their history, identification) registers its arrivals within the hour, as a desk would.
+    delays = [
+        registered - arrived
+        for arrived, registered in Arrival.objects.values_list("arrived_at", "registered_at")
+    ]
+    assert datetime.timedelta(0) <= min(delays) and max(delays) <= datetime.timedelta(hours=1)
 
     # The portal's archive holds the bulletin of the latest month with figures, both languages.
     published = BulletinEdition.objects.filter(status=BulletinStatus.PUBLISHED)

@@ -88,3 +88,16 @@ def test_officer_gt_sees_none_of_it(demo: datetime.date) -> None:
 
 def test_the_demo_is_loaded_once(demo: datetime.date) -> None:
     assert returns_demo_is_loaded()
+
+
+def test_each_demo_arrival_is_registered_within_the_hour_after_it_arrived(
+    demo: datetime.date,
+) -> None:
+    # The intake times (D-R5) are computed from these: an arrival stamped when the demo ran,
+    # two years after it arrived, would show days to register at a centre.
+    arrivals = Arrival.objects.values_list("arrived_at", "registered_at")
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    assert arrivals.filter(arrived_at__lt=month_ago).exists()  # the two years' history too
+    delays = [registered - arrived for arrived, registered in arrivals]
+    assert min(delays) >= datetime.timedelta(0)
+    assert max(delays) <= datetime.timedelta(hours=1)

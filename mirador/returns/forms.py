@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from mirador.core.models import Country, Subdivision
@@ -218,6 +219,13 @@ class AssistanceForm(forms.Form):
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 
+def _mapping_help_text() -> str:
+    return _(
+        "One per line, field = column, e.g. given_names = Nombres. Fields: %(fields)s. "
+        "A field left out is read from the column of its own name."
+    ) % {"fields": ", ".join(MANIFEST_FIELDS)}
+
+
 class ManifestUploadForm(forms.Form):
     """A sending authority's manifest file (CSV or XLSX) and the trip it announces."""
 
@@ -241,11 +249,9 @@ class ManifestUploadForm(forms.Form):
         label=_("Columns with other names"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_(
-            "One per line, field = column, e.g. given_names = Nombres. Fields: %(fields)s. "
-            "A field left out is read from the column of its own name."
-        )
-        % {"fields": ", ".join(MANIFEST_FIELDS)},
+        # Lazy as a whole: formatted here, at import, it would be frozen in the language
+        # active then, whatever the reader's.
+        help_text=lazy(_mapping_help_text, str)(),
     )
     keep_valid = forms.BooleanField(
         label=_("Store the valid rows and set the others aside"),

@@ -125,3 +125,25 @@ def test_an_officer_of_another_country_cannot_import_at_the_centre(
     assert _post(client, airport_hn, GOOD).status_code == 404
     assert client.get(reverse("returns:manifests", args=[airport_hn.pk])).status_code == 404
     assert not Manifest.objects.exists()
+
+
+def test_the_import_form_reads_in_the_officers_language(
+    users: Users, client_for: Callable[[User], Client], airport_hn: ReceptionCentre
+) -> None:
+    officer = users["officer.hn"]
+    officer.preferred_language = "es"
+    officer.save(update_fields=["preferred_language"])
+    client = client_for(officer)
+    client.cookies["django_language"] = "es"
+
+    page = client.get(reverse("returns:manifest_upload", args=[airport_hn.pk])).content.decode()
+
+    assert '<html lang="es">' in page
+    # The mapping's help names the fields; it was formatted, and so frozen, at import.
+    assert "Una por línea, campo = columna" in page and "One per line" not in page
+    assert ">Importar</button>" in page  # the action, not the noun ("Importación")
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    client.cookies["django_language"] = "en"
+    again = client.get(reverse("returns:manifest_upload", args=[airport_hn.pk])).content
+    assert b"One per line, field = column" in again and b">Import</button>" in again

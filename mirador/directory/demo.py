@@ -30,6 +30,8 @@ from mirador.returns.models import Arrival
 DIRECTORY_EDITOR = "admin"
 REFERRING_OFFICER = "officer.hn"
 SENDING_CENTRE = "San Pedro Sula"
+# The referrals are of persons who came back in the last week.
+RECENT_DAYS = 7
 # The overdue referral was sent an hour after the person arrived, due the next day.
 OVERDUE_SENT_AFTER = datetime.timedelta(hours=1)
 OVERDUE_DUE_AFTER_DAYS = 1
@@ -448,6 +450,9 @@ def _demo_referrals(officer: User) -> int:
             centre__country_id="HN",
             person__is_child=False,
             person__is_trafficking_victim=False,
+            # Of the last days, not of the two years' history (returns.demo_history): a
+            # referral overdue since 2024 is not what a centre's list shows.
+            arrived_at__date__gte=today - datetime.timedelta(days=RECENT_DAYS),
             arrived_at__date__lt=today,
         )
         .select_related("person", "centre")

@@ -4,6 +4,8 @@ that `caderh.hn` can answer, nothing of it for `officer.gt`; loading it again ad
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -60,6 +62,9 @@ def test_officer_hn_has_an_overdue_referral_and_caderh_can_answer_its_own(demo: 
     assert len(overdue) == 1
     assert "San Pedro Sula" in overdue[0].arrival.centre.name  # type: ignore[union-attr]
     assert overdue[0].created_at > overdue[0].arrival.arrived_at  # type: ignore[union-attr]
+    # Overdue by days, for a return of the last week, not since the demo's history began.
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    assert all(r.due_date >= week_ago for r in Referral.objects.filter(sender=officer))
     assert referral_counts(user=officer).sent_overdue == 1
 
     caderh = User.objects.get(username="caderh.hn")

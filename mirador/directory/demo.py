@@ -25,13 +25,10 @@ from mirador.accounts.models import User
 from mirador.core.models import Country, Organisation, Subdivision
 from mirador.directory.models import Provider, ProviderSector, Referral, ServiceCategory
 from mirador.directory.services import provider_create, referral_create, service_create
-from mirador.returns.models import Arrival
+from mirador.returns.demo import recent_adult_arrivals
 
 DIRECTORY_EDITOR = "admin"
 REFERRING_OFFICER = "officer.hn"
-SENDING_CENTRE = "San Pedro Sula"
-# The referrals are of persons who came back in the last week.
-RECENT_DAYS = 7
 # The overdue referral was sent an hour after the person arrived, due the next day.
 OVERDUE_SENT_AFTER = datetime.timedelta(hours=1)
 OVERDUE_DUE_AFTER_DAYS = 1
@@ -444,20 +441,9 @@ def _demo_referrals(officer: User) -> int:
     if Referral.objects.filter(sender=officer).exists():
         return 0
     today = timezone.localdate()
-    arrivals = list(
-        Arrival.objects.filter(
-            centre__name__contains=SENDING_CENTRE,
-            centre__country_id="HN",
-            person__is_child=False,
-            person__is_trafficking_victim=False,
-            # Of the last days, not of the two years' history (returns.demo_history): a
-            # referral overdue since 2024 is not what a centre's list shows.
-            arrived_at__date__gte=today - datetime.timedelta(days=RECENT_DAYS),
-            arrived_at__date__lt=today,
-        )
-        .select_related("person", "centre")
-        .order_by("arrived_at", "pk")[:2]
-    )
+    # Of the last days, not of the two years' history (returns.demo_history): a referral
+    # overdue since 2024 is not what a centre's list shows.
+    arrivals = list(recent_adult_arrivals(today=today)[:2])
     targets = [
         ("SENAEH", ServiceCategory.EMPLOYMENT, True),
         ("CADERH", ServiceCategory.TRAINING, False),

@@ -22,6 +22,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from mirador.accounts.models import User
 from mirador.core.models import Country, ReceptionCentre, Subdivision
 from mirador.people.demo import DemoPerson, DemoReturnee, generate_returnees
@@ -55,6 +57,25 @@ class ReturnsDemoResult:
     manifests: int
     passengers: int
     arrivals: int
+
+
+def recent_adult_arrivals(*, today: datetime.date) -> QuerySet[Arrival]:
+    """The adults who came back through the airport centre in the days before `today` (the
+    past days loaded here, not the two years' history): the persons whom the other demos'
+    reception work (screenings, documents, referrals) is about. Trafficking victims' records
+    are the protection officers' and are left out; oldest first."""
+    return (
+        Arrival.objects.filter(
+            centre__country_id="HN",
+            centre__name__contains=AIRPORT_CENTRE,
+            arrived_at__date__gte=today - datetime.timedelta(days=PAST_DAYS),
+            arrived_at__date__lt=today,
+            is_minor=False,
+            person__is_trafficking_victim=False,
+        )
+        .select_related("centre", "person")
+        .order_by("arrived_at", "pk")
+    )
 
 
 def returns_demo_is_loaded() -> bool:

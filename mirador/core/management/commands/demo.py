@@ -85,6 +85,7 @@ class Command(BaseCommand):
             self._load_region(size=size, seed=seed)
             users = self._ensure_accounts()
             self._load_returns()
+            self._load_reception_work()
             self._load_identification()
             self._load_consular()
             self._load_directory()
@@ -164,6 +165,26 @@ class Command(BaseCommand):
             started,
             str(_("{manifests} manifests, {passengers} passengers, {arrivals} arrivals")).format(
                 manifests=result.manifests, passengers=result.passengers, arrivals=result.arrivals
+            ),
+        )
+
+    def _load_reception_work(self) -> None:
+        from mirador.documents.demo import documents_demo_is_loaded, documents_demo_load
+        from mirador.screening.demo import screening_demo_is_loaded, screening_demo_load
+
+        if screening_demo_is_loaded() and documents_demo_is_loaded():
+            return
+        started = self._step(str(_("Screenings and identity documents…")))
+        screened = screening_demo_load()
+        documents = documents_demo_load()
+        self._done(
+            started,
+            str(
+                _("{screenings} screenings, {flags} open risk flags, {requests} document requests")
+            ).format(
+                screenings=screened.screenings,
+                flags=screened.open_flags,
+                requests=documents.requests,
             ),
         )
 
